@@ -1,0 +1,140 @@
+import { invalidOption } from './errors.js';
+
+// Web Crypto only, so the same build runs on Node, Bun, Deno and edge runtimes.
+const subtle = globalThis.crypto.subtle;
+const encoder = new TextEncoder();
+
+/** Minimum secret length. Secrets are keys, not passwords: they are not stretched. */
+export const MIN_SECRET_BYTES = 32;
+
+/** Encodes bytes as unpadded base64url. */
+export function toBase64Url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Decodes unpadded base64url; `null` when the text is not base64url. */
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
+  if (!BASE64URL.test(text) || text.length % 4 === 1) return null;
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Length of a token: 32 random bytes (256 bits) as base64url. */
+export const TOKEN_LENGTH = 43;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** A new session token: 256 bits from the CSPRNG, base64url. It carries no meaning. */
+export function generateToken(): string {
+  return toBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** True when `text` has the shape of a token we issue (checked before any crypto work). */
+export function isTokenShaped(text: string): boolean {
+  return TOKEN_PATTERN.test(text);
+}
+
+/** `base64url(SHA-256(text))`. */
+export async function sha256(text: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await subtle.digest('SHA-256', encoder.encode(text))));
+}
+
+/** The store id of a token: its SHA-256. The store never sees the token itself. */
+export function storeIdOf(token: string): Promise<string> {
+  return sha256(token);
+}
+
+/**
+ * A public handle for a stored session, safe to show in "your devices" lists and to send back to
+ * revoke one: derived from the store id by another hash, so it cannot be turned into a cookie or an id.
+ */
+export async function publicHandleOf(storeId: string): Promise<string> {
+  return (await sha256(`coatcheck-handle:${storeId}`)).slice(0, 22);
+}
+
+/**
+ * The configured secrets: the first signs and seals, all verify and open, so keys rotate without
+ * logging anyone out. Each purpose gets its own key, derived with HKDF, so one secret never serves
+ * two algorithms.
+ */
+export class KeyRing {
+  readonly size: number;
+  private readonly secrets: Uint8Array<ArrayBuffer>[];
+  private signingKeys: Promise<CryptoKey[]> | undefined;
+  private sealingKeys: Promise<CryptoKey[]> | undefined;
+
+  /** @param secrets one or more secrets of at least 32 bytes each; the first is current. */
+  constructor(secrets: string | readonly string[], option = 'secrets') {
+    const list = typeof secrets === 'string' ? [secrets] : secrets;
+    if (!Array.isArray(list) || list.length === 0) invalidOption(option, 'needs at least one secret');
+    this.secrets = list.map((secret, index) => {
+      if (typeof secret !== 'string') invalidOption(`${option}[${index}]`, 'must be a string');
+      const bytes = encoder.encode(secret);
+      if (bytes.length < MIN_SECRET_BYTES) {
+        invalidOption(
+          `${option}[${index}]`,
+          `is ${bytes.length} bytes; secrets must be at least ${MIN_SECRET_BYTES} random bytes ` +
+            `(e.g. \`openssl rand -base64 32\`)`,
+        );
+      }
+      return bytes;
+    });
+    this.size = this.secrets.length;
+  }
+
+  /** `base64url(HMAC-SHA256(current key, value))`. */
+  async sign(value: string): Promise<string> {
+    const [key] = await this.keys('signing');
+    return toBase64Url(new Uint8Array(await subtle.sign('HMAC', key as CryptoKey, encoder.encode(value))));
+  }
+
+  /**
+   * Checks a signature against every key, in constant time per key (`subtle.verify`).
+   * @returns the index of the key that signed it (0 = current), or -1 when none did.
+   */
+  async verify(value: string, signature: string): Promise<number> {
+    const bytes = fromBase64Url(signature);
+    if (!bytes || bytes.length !== 32) return -1;
+    const keys = await this.keys('signing');
+    const data = encoder.encode(value);
+    for (let index = 0; index < keys.length; index++) {
+      if (await subtle.verify('HMAC', keys[index] as CryptoKey, bytes, data)) return index;
+    }
+    return -1;
+  }
+
+  /** AES-256-GCM keys, current first; for sealed (cookie-only) sessions. */
+  sealKeys(): Promise<CryptoKey[]> {
+    return this.keys('sealing');
+  }
+
+  private keys(purpose: 'signing' | 'sealing'): Promise<CryptoKey[]> {
+    if (purpose === 'signing') {
+      this.signingKeys ??= Promise.all(this.secrets.map((secret) => deriveKey(secret, purpose)));
+      return this.signingKeys;
+    }
+    this.sealingKeys ??= Promise.all(this.secrets.map((secret) => deriveKey(secret, purpose)));
+    return this.sealingKeys;
+  }
+}
+
+async function deriveKey(secret: Uint8Array<ArrayBuffer>, purpose: 'signing' | 'sealing'): Promise<CryptoKey> {
+  const material = await subtle.importKey('raw', secret, 'HKDF', false, ['deriveKey']);
+  const params = {
+    name: 'HKDF',
+    hash: 'SHA-256',
+    salt: new Uint8Array(0),
+    info: encoder.encode(`coatcheck ${purpose} v1`),
+  };
+  return purpose === 'signing'
+    ? subtle.deriveKey(params, material, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, [
+        'sign',
+        'verify',
+      ])
+    : subtle.deriveKey(params, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}

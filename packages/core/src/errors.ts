@@ -1,0 +1,55 @@
+/**
+ * Every error Coatcheck throws has a stable {@link CoatcheckErrorCode}: match on `code`, never on
+ * the message.
+ *
+ * - `INVALID_OPTION` — configuration is wrong; thrown at construction, the message names the option.
+ * - `INVALID_ARGUMENT` — a method was called with a value it cannot accept (e.g. data that is not JSON).
+ * - `STORE_ERROR` — the store failed (outage, timeout, bad response); the original error is `cause`.
+ *   Never turned into an anonymous session: integrations answer 503.
+ * - `COOKIE_TOO_LARGE` — the cookie would exceed the 4096 bytes browsers keep; the message says how big.
+ * - `CONFLICT_RETRIES_EXHAUSTED` — concurrent writers kept changing the session; the save gave up.
+ * - `TTL_INDEX_UNSUPPORTED` — the database refused the native expiry index a store asked for.
+ */
+export type CoatcheckErrorCode =
+  | 'INVALID_OPTION'
+  | 'INVALID_ARGUMENT'
+  | 'STORE_ERROR'
+  | 'COOKIE_TOO_LARGE'
+  | 'CONFLICT_RETRIES_EXHAUSTED'
+  | 'TTL_INDEX_UNSUPPORTED';
+
+/** The one error class of Coatcheck and its stores. */
+export class CoatcheckError extends Error {
+  override readonly name = 'CoatcheckError';
+  /** Stable machine-readable code; see {@link CoatcheckErrorCode}. */
+  readonly code: CoatcheckErrorCode;
+
+  constructor(code: CoatcheckErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`[coatcheck] ${message}`, options);
+    this.code = code;
+  }
+}
+
+/** True when `error` is a {@link CoatcheckError}, optionally with the given code. */
+export function isCoatcheckError(error: unknown, code?: CoatcheckErrorCode): error is CoatcheckError {
+  return error instanceof CoatcheckError && (code === undefined || error.code === code);
+}
+
+/** Throws `INVALID_OPTION` naming the option: configuration errors surface at start, not per request. */
+export function invalidOption(option: string, problem: string): never {
+  throw new CoatcheckError('INVALID_OPTION', `option \`${option}\` ${problem}`);
+}
+
+/**
+ * Runs a store call and turns any failure into `STORE_ERROR` with the original as `cause`, so callers
+ * handle one error type whatever the backend.
+ */
+export async function callStore<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CoatcheckError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CoatcheckError('STORE_ERROR', `store.${operation} failed: ${reason}`, { cause: error });
+  }
+}

@@ -1,0 +1,24 @@
+export type { CookieOptions, ResolvedCookieOptions } from './cookie.js';
+export { MAX_COOKIE_AGE_SECONDS, MAX_COOKIE_BYTES, readCookieValues, serializeCookie } from './cookie.js';
+export { generateToken, KeyRing, MIN_SECRET_BYTES, publicHandleOf, storeIdOf } from './crypto.js';
+export { CoatcheckError, type CoatcheckErrorCode, isCoatcheckError } from './errors.js';
+export type { SessionEvent, SessionEventListener, SessionEventType } from './events.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { type ClientInfo, Session, type SessionData } from './session.js';
+export {
+  type CommitResult,
+  createSessions,
+  type SessionInfo,
+  type SessionRequest,
+  Sessions,
+  type SessionsOptions,
+} from './sessions.js';
+export type { StandardSchemaResult, StandardSchemaV1 } from './standard-schema.js';
+export {
+  isExpired,
+  recordExpiresAt,
+  type SessionRecord,
+  type SessionStore,
+  type StoredSession,
+  type TouchUpdate,
+} from './store.js';

@@ -1,0 +1,155 @@
+import { invalidOption } from './errors.js';
+import { recordExpiresAt, type SessionRecord, type SessionStore, type StoredSession, type TouchUpdate } from './store.js';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * At most this many records are kept; beyond it expired records go first, then the least recently
+   * written ones.
+   * @default 10000
+   */
+  maxSessions?: number;
+  /** Clock (epoch ms), for tests. @default Date.now */
+  now?: () => number;
+}
+
+let warnedInProduction = false;
+
+/**
+ * Keeps sessions in this process's memory: for development, tests and single-process apps that accept
+ * losing every session on restart. Records are stored as JSON, like a real backend, so nothing the app
+ * holds can alias stored data. Warns once when `NODE_ENV=production`.
+ */
+export class MemoryStore implements SessionStore {
+  private readonly records = new Map<string, { json: string; userId: string | null; expiresAt: number }>();
+  private readonly byUser = new Map<string, Set<string>>();
+  private readonly maxSessions: number;
+  private readonly now: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxSessions = options.maxSessions ?? 10_000;
+    if (!Number.isInteger(this.maxSessions) || this.maxSessions < 1) {
+      invalidOption('maxSessions', 'must be a whole number of at least 1');
+    }
+    this.now = options.now ?? Date.now;
+    if (globalThis.process?.env?.NODE_ENV === 'production' && !warnedInProduction) {
+      warnedInProduction = true;
+      console.warn(
+        '[coatcheck] MemoryStore in production: sessions are lost on restart and not shared between ' +
+          'processes. Use @coatcheck/store-redis, -prisma or -mongo.',
+      );
+    }
+  }
+
+  /** How many records are held, expired ones included until they are swept or evicted. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  async create(id: string, record: SessionRecord): Promise<boolean> {
+    if (this.live(id)) return false;
+    this.write(id, record);
+    return true;
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    const entry = this.live(id);
+    return entry ? (JSON.parse(entry.json) as SessionRecord) : null;
+  }
+
+  async replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    const entry = this.live(id);
+    if (!entry || (JSON.parse(entry.json) as SessionRecord).version !== expectedVersion) return false;
+    this.write(id, record);
+    return true;
+  }
+
+  async touch(id: string, update: TouchUpdate): Promise<boolean> {
+    const entry = this.live(id);
+    if (!entry) return false;
+    const record = { ...(JSON.parse(entry.json) as SessionRecord), ...update };
+    entry.json = JSON.stringify(record);
+    entry.expiresAt = recordExpiresAt(record);
+    return true;
+  }
+
+  async delete(id: string): Promise<void> {
+    const entry = this.records.get(id);
+    if (!entry) return;
+    this.records.delete(id);
+    if (entry.userId !== null) {
+      const ids = this.byUser.get(entry.userId);
+      ids?.delete(id);
+      if (ids?.size === 0) this.byUser.delete(entry.userId);
+    }
+  }
+
+  async listByUser(userId: string): Promise<StoredSession[]> {
+    const result: StoredSession[] = [];
+    for (const id of [...(this.byUser.get(userId) ?? [])]) {
+      const entry = this.live(id);
+      if (entry) result.push({ id, record: JSON.parse(entry.json) as SessionRecord });
+    }
+    return result;
+  }
+
+  async deleteByUser(userId: string, options: { exceptId?: string } = {}): Promise<number> {
+    let count = 0;
+    for (const id of [...(this.byUser.get(userId) ?? [])]) {
+      if (id === options.exceptId) continue;
+      if (this.live(id)) count++;
+      await this.delete(id);
+    }
+    return count;
+  }
+
+  async deleteExpired(): Promise<number> {
+    let count = 0;
+    const now = this.now();
+    for (const [id, entry] of this.records) {
+      if (entry.expiresAt <= now) {
+        await this.delete(id);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  async close(): Promise<void> {}
+
+  /** The entry under `id` if it is live; an expired one is dropped on the way. */
+  private live(id: string) {
+    const entry = this.records.get(id);
+    if (entry && entry.expiresAt <= this.now()) {
+      void this.delete(id);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private write(id: string, record: SessionRecord): void {
+    const previous = this.records.get(id);
+    if (previous && previous.userId !== record.userId) void this.delete(id);
+    // Re-insert so Map order is least-recently-written first, for eviction.
+    this.records.delete(id);
+    this.records.set(id, { json: JSON.stringify(record), userId: record.userId, expiresAt: recordExpiresAt(record) });
+    if (record.userId !== null) {
+      let ids = this.byUser.get(record.userId);
+      if (!ids) this.byUser.set(record.userId, (ids = new Set()));
+      ids.add(id);
+    }
+    if (this.records.size > this.maxSessions) this.evict();
+  }
+
+  private evict(): void {
+    const now = this.now();
+    for (const [id, entry] of this.records) {
+      if (entry.expiresAt <= now) void this.delete(id);
+    }
+    for (const id of this.records.keys()) {
+      if (this.records.size <= this.maxSessions) break;
+      void this.delete(id);
+    }
+  }
+}
+

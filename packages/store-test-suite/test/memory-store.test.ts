@@ -1,0 +1,4 @@
+import { MemoryStore } from '@coatcheck/core';
+import { runStoreConformance } from '../src/index.js';
+
+runStoreConformance({ name: 'MemoryStore', createStore: () => new MemoryStore() });
