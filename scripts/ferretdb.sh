@@ -226,26 +226,31 @@ cmd_start() {
     --log-level="${FERRETDB_LOG_LEVEL:-info}" \
     </dev/null >>"$log_file" 2>&1 8>&- 9>&- &
   local pid=$!
+  disown "$pid" 2>/dev/null || true # no "Killed"/"Done" job notices from this shell
   printf '%s\n' "$pid" >"$pid_file"
 
   local timeout="${FERRETDB_START_TIMEOUT:-30}"
-  local deadline=$((SECONDS + timeout))
+  [[ "$timeout" =~ ^[0-9]+$ ]] || die "invalid FERRETDB_START_TIMEOUT: '$timeout'"
+  local deadline=$((SECONDS + timeout)) failure=""
   until port_open "$port"; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log "FerretDB exited during start-up; last lines of $log_file:"
-      tail -n 40 "$log_file" >&2 || true
-      rm -f "$pid_file"
-      die "FerretDB failed to start on port $port"
+      failure="FerretDB exited during start-up"
+      break
     fi
     if ((SECONDS >= deadline)); then
-      log "port $port did not accept connections within ${timeout}s; last lines of $log_file:"
-      tail -n 40 "$log_file" >&2 || true
+      failure="port $port did not accept connections within ${timeout}s"
       kill -KILL "$pid" 2>/dev/null || true
-      rm -f "$pid_file"
-      die "FerretDB start timed out on port $port"
+      break
     fi
     sleep 0.1
   done
+  if [[ -n "$failure" ]]; then
+    log "$failure; last lines of $log_file:"
+    tail -n 40 "$log_file" >&2 || true
+    rm -f "$pid_file" "$run_dir/data-dir"
+    remove_data_dir "$data_dir"
+    die "FerretDB failed to start on 127.0.0.1:$port"
+  fi
 
   log "FerretDB is up (pid $pid)"
   url_for "$port"
