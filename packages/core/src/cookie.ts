@@ -117,7 +117,10 @@ export function serializeCookie(
   const parts = [`${options.name}=${value}`, `Path=${options.path}`];
   if (options.domain) parts.push(`Domain=${options.domain}`);
   if (expiresAt !== null) {
-    const maxAgeSeconds = Math.max(0, Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor((expiresAt - nowMs) / 1000)));
+    const maxAgeSeconds = Math.max(
+      0,
+      Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor((expiresAt - nowMs) / 1000)),
+    );
     const expires = maxAgeSeconds === 0 ? 0 : nowMs + maxAgeSeconds * 1000;
     parts.push(`Max-Age=${maxAgeSeconds}`, `Expires=${new Date(expires).toUTCString()}`);
   }
@@ -125,7 +128,8 @@ export function serializeCookie(
   if (options.secure) parts.push('Secure');
   parts.push(`SameSite=${options.sameSite[0]?.toUpperCase()}${options.sameSite.slice(1)}`);
   if (options.partitioned) parts.push('Partitioned');
-  if (options.priority) parts.push(`Priority=${options.priority[0]?.toUpperCase()}${options.priority.slice(1)}`);
+  if (options.priority)
+    parts.push(`Priority=${options.priority[0]?.toUpperCase()}${options.priority.slice(1)}`);
   return parts.join('; ');
 }
 

@@ -123,7 +123,10 @@ export class KeyRing {
   }
 }
 
-async function deriveKey(secret: Uint8Array<ArrayBuffer>, purpose: 'signing' | 'sealing'): Promise<CryptoKey> {
+async function deriveKey(
+  secret: Uint8Array<ArrayBuffer>,
+  purpose: 'signing' | 'sealing',
+): Promise<CryptoKey> {
   const material = await subtle.importKey('raw', secret, 'HKDF', false, ['deriveKey']);
   const params = {
     name: 'HKDF',

@@ -42,8 +42,8 @@ export class SessionEvents {
 
   /** Subscribes to one event type, or every type with `'*'`. @returns a function that unsubscribes. */
   on(type: SessionEventType | '*', listener: SessionEventListener): () => void {
-    let set = this.listeners.get(type);
-    if (!set) this.listeners.set(type, (set = new Set()));
+    const set = this.listeners.get(type) ?? new Set();
+    this.listeners.set(type, set);
     set.add(listener);
     return () => set.delete(listener);
   }

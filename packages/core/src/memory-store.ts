@@ -1,5 +1,11 @@
 import { invalidOption } from './errors.js';
-import { recordExpiresAt, type SessionRecord, type SessionStore, type StoredSession, type TouchUpdate } from './store.js';
+import {
+  recordExpiresAt,
+  type SessionRecord,
+  type SessionStore,
+  type StoredSession,
+  type TouchUpdate,
+} from './store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -132,10 +138,14 @@ export class MemoryStore implements SessionStore {
     if (previous && previous.userId !== record.userId) void this.delete(id);
     // Re-insert so Map order is least-recently-written first, for eviction.
     this.records.delete(id);
-    this.records.set(id, { json: JSON.stringify(record), userId: record.userId, expiresAt: recordExpiresAt(record) });
+    this.records.set(id, {
+      json: JSON.stringify(record),
+      userId: record.userId,
+      expiresAt: recordExpiresAt(record),
+    });
     if (record.userId !== null) {
-      let ids = this.byUser.get(record.userId);
-      if (!ids) this.byUser.set(record.userId, (ids = new Set()));
+      const ids = this.byUser.get(record.userId) ?? new Set();
+      this.byUser.set(record.userId, ids);
       ids.add(id);
     }
     if (this.records.size > this.maxSessions) this.evict();
@@ -152,4 +162,3 @@ export class MemoryStore implements SessionStore {
     }
   }
 }
-

@@ -125,7 +125,10 @@ export class Session<Data extends SessionData = SessionData> {
    */
   set<K extends keyof Data & string>(key: K, value: Data[K] | undefined): void {
     assertUserKey(key);
-    if (value === undefined) return this.unset(key);
+    if (value === undefined) {
+      this.unset(key);
+      return;
+    }
     const copy = toJson(value, key);
     this.mutate((draft) => {
       draft[key] = structuredClone(copy);
@@ -250,7 +253,10 @@ export function applyMutations(base: SessionData, mutations: readonly Mutation[]
 
 function assertUserKey(key: string): void {
   if (typeof key !== 'string' || key === FLASH_KEY) {
-    throw new CoatcheckError('INVALID_ARGUMENT', `session key ${JSON.stringify(key)} is reserved or not a string`);
+    throw new CoatcheckError(
+      'INVALID_ARGUMENT',
+      `session key ${JSON.stringify(key)} is reserved or not a string`,
+    );
   }
 }
 

@@ -1,7 +1,18 @@
-import { type CookieOptions, type ResolvedCookieOptions, readCookieValues, resolveCookieOptions, serializeCookie } from './cookie.js';
+import {
+  type CookieOptions,
+  type ResolvedCookieOptions,
+  readCookieValues,
+  resolveCookieOptions,
+  serializeCookie,
+} from './cookie.js';
 import { generateToken, isTokenShaped, KeyRing, publicHandleOf, storeIdOf } from './crypto.js';
 import { CoatcheckError, callStore, invalidOption } from './errors.js';
-import { type SessionEvent, type SessionEventListener, SessionEvents, type SessionEventType } from './events.js';
+import {
+  type SessionEvent,
+  type SessionEventListener,
+  SessionEvents,
+  type SessionEventType,
+} from './events.js';
 import { KeyedQueue } from './keyed-queue.js';
 import {
   applyMutations,
@@ -130,7 +141,15 @@ export class Sessions<Data extends SessionData = SessionData> {
   constructor(options: SessionsOptions<Data>) {
     if (!options || typeof options !== 'object') invalidOption('options', 'must be an object');
     const { store } = options;
-    for (const method of ['create', 'get', 'replace', 'touch', 'delete', 'listByUser', 'deleteByUser'] as const) {
+    for (const method of [
+      'create',
+      'get',
+      'replace',
+      'touch',
+      'delete',
+      'listByUser',
+      'deleteByUser',
+    ] as const) {
       if (typeof store?.[method] !== 'function') invalidOption('store', `must implement ${method}()`);
     }
     this.store = store;
@@ -215,9 +234,13 @@ export class Sessions<Data extends SessionData = SessionData> {
       // The store filters expired records; this guards stores that do not and a clock at the edge.
       await callStore('delete', () => this.store.delete(id));
       state.cookie = 'clear';
-      await this.emit('expired', { ...state, id, record }, {
-        reason: record.absoluteExpiresAt <= now ? 'absolute-timeout' : 'idle-timeout',
-      });
+      await this.emit(
+        'expired',
+        { ...state, id, record },
+        {
+          reason: record.absoluteExpiresAt <= now ? 'absolute-timeout' : 'idle-timeout',
+        },
+      );
       return this.newSession(state);
     }
     let data = record.data;
@@ -226,12 +249,19 @@ export class Sessions<Data extends SessionData = SessionData> {
       const result = await this.schema['~standard'].validate(userData);
       if (result.issues) {
         state.cookie = 'clear';
-        await this.emit('invalid-data', { ...state, id, record }, {
-          reason: result.issues.map((issue) => issue.message).join('; '),
-        });
+        await this.emit(
+          'invalid-data',
+          { ...state, id, record },
+          {
+            reason: result.issues.map((issue) => issue.message).join('; '),
+          },
+        );
         return this.newSession(state);
       }
-      data = flash === undefined ? { ...(result.value as SessionData) } : { ...(result.value as SessionData), [FLASH_KEY]: flash };
+      data =
+        flash === undefined
+          ? { ...(result.value as SessionData) }
+          : { ...(result.value as SessionData), [FLASH_KEY]: flash };
     }
     state.token = verified.token;
     state.id = id;
@@ -505,7 +535,10 @@ export class Sessions<Data extends SessionData = SessionData> {
         return;
       }
     }
-    throw new CoatcheckError('STORE_ERROR', 'store.create refused three fresh random ids; is create() correct?');
+    throw new CoatcheckError(
+      'STORE_ERROR',
+      'store.create refused three fresh random ids; is create() correct?',
+    );
   }
 
   private async evictBeyondLimit(userId: string, keepId: string): Promise<void> {

@@ -147,7 +147,8 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
 
       const sweeps = options.capabilities?.deleteExpired ?? true;
       it.skipIf(!sweeps)('deleteExpired() removes expired records and keeps live ones', async () => {
-        if (!store.deleteExpired) throw new Error('capabilities.deleteExpired is on but the store has no deleteExpired()');
+        if (!store.deleteExpired)
+          throw new Error('capabilities.deleteExpired is on but the store has no deleteExpired()');
         const now = Date.now();
         const dead = newId();
         const alive = newId();
@@ -210,7 +211,11 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           Array.from({ length: writers }, async () => {
             for (;;) {
               const current = (await store.get(id)) as SessionRecord;
-              const next = { ...current, version: current.version + 1, data: { count: (current.data.count as number) + 1 } };
+              const next = {
+                ...current,
+                version: current.version + 1,
+                data: { count: (current.data.count as number) + 1 },
+              };
               if (await store.replace(id, next, current.version)) return;
             }
           }),
@@ -246,7 +251,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const id = newId();
         await store.create(id, makeRecord());
         await store.delete(id);
-        expect(await store.touch(id, { idleExpiresAt: Date.now() + 60_000, lastSeenAt: Date.now() })).toBe(false);
+        expect(await store.touch(id, { idleExpiresAt: Date.now() + 60_000, lastSeenAt: Date.now() })).toBe(
+          false,
+        );
         expect(await store.get(id)).toBeNull();
       });
     });
@@ -367,7 +374,9 @@ export function makeRecord(overrides: Partial<SessionRecord> = {}): SessionRecor
 
 /** A random id shaped like a real one (43 base64url characters). */
 export function newId(): string {
-  return Buffer.from(randomUUID() + randomUUID()).toString('base64url').slice(0, 43);
+  return Buffer.from(randomUUID() + randomUUID())
+    .toString('base64url')
+    .slice(0, 43);
 }
 
 function newUser(): string {

@@ -1,0 +1,617 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createSessions, MemoryStore, type SessionEvent, storeIdOf } from '../src/index.js';
+import { cookieOf, OLD_SECRET, SECRET, setCookieOf, setup } from './helpers.js';
+
+/** Counts every store call, to prove which requests write. */
+function counting() {
+  const calls: string[] = [];
+  const wrapStore = (store: MemoryStore) => countingProxy(store, calls);
+  return { wrapStore, calls, writes: () => calls.filter((c) => c !== 'get' && c !== 'listByUser') };
+}
+
+function countingProxy(store: MemoryStore, calls: string[]) {
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return value.apply(target, args);
+      };
+    },
+  });
+  return proxy;
+}
+
+describe('lazy sessions', () => {
+  it('gives a visitor whose session is never written no record and no cookie', async () => {
+    const { sessions, store } = setup();
+    const session = await sessions.load({});
+    expect(session.isNew).toBe(true);
+    expect(session.get('anything')).toBeUndefined();
+    expect((await sessions.commit(session)).headers).toEqual([]);
+    expect((store as MemoryStore).size).toBe(0);
+  });
+
+  it('creates the record and sets the cookie on the first write', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    session.set('theme', 'dark');
+    const { headers } = await sessions.commit(session);
+    const again = await sessions.load({ cookie: cookieOf(headers) });
+    expect(again.isNew).toBe(false);
+    expect(again.get('theme')).toBe('dark');
+  });
+});
+
+describe('tokens and cookies', () => {
+  it('stores the SHA-256 of the token, never the token', async () => {
+    const { sessions, store } = setup();
+    const session = await sessions.load({});
+    session.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(session)).headers) as string;
+    const token = cookie.split('=')[1]?.split('.')[0] as string;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await store.get(token)).toBeNull();
+    expect(await store.get(await storeIdOf(token))).not.toBeNull();
+  });
+
+  it('issues a different 256-bit token for every session', async () => {
+    const { sessions } = setup();
+    const tokens = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const session = await sessions.load({});
+      session.set('i', i);
+      tokens.add(cookieOf((await sessions.commit(session)).headers) as string);
+    }
+    expect(tokens.size).toBe(50);
+  });
+
+  it('sets a Secure, HttpOnly, SameSite=Lax cookie on Path=/ with no-store caching by default', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    session.set('n', 1);
+    const { headers } = await sessions.commit(session);
+    const setCookie = setCookieOf(headers) as string;
+    expect(setCookie).toMatch(
+      /^coatcheck=[^;]+; Path=\/; Max-Age=604800; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/,
+    );
+    expect(headers).toContainEqual(['Cache-Control', 'no-store']);
+  });
+
+  it.each([
+    ['tampered signature', (c: string) => `${c.slice(0, -2)}xx`],
+    ['tampered token', (c: string) => c.replace('=', '=A').replace(/=(.)(.)/, '=$2$1')],
+    ['no signature', (c: string) => c.split('.')[0] as string],
+    ['garbage', () => 'coatcheck=%%%;;;'],
+    ['empty', () => 'coatcheck='],
+    ['huge', () => `coatcheck=${'a'.repeat(10_000)}.${'b'.repeat(43)}`],
+  ])('treats a %s cookie as no session, without an error, and clears it', async (_, tamper) => {
+    const { sessions } = setup();
+    const events: SessionEvent[] = [];
+    sessions.on('invalid-cookie', (event) => void events.push(event));
+    const first = await sessions.load({});
+    first.set('secret', 'value');
+    const cookie = cookieOf((await sessions.commit(first)).headers) as string;
+    const session = await sessions.load({ cookie: tamper(cookie) });
+    expect(session.isNew).toBe(true);
+    expect(session.get('secret')).toBeUndefined();
+    expect(setCookieOf((await sessions.commit(session)).headers)).toMatch(/^coatcheck=; Path=\/; Max-Age=0/);
+    expect(events).toHaveLength(1);
+  });
+
+  it('refuses a well-signed cookie for a session the server never stored', async () => {
+    const other = setup();
+    const forged = await other.sessions.load({});
+    forged.set('x', 1);
+    const cookie = cookieOf((await other.sessions.commit(forged)).headers);
+    const { sessions } = setup(); // same secret, different store
+    const session = await sessions.load({ cookie });
+    expect(session.isNew).toBe(true);
+    session.set('y', 2);
+    const { headers } = await sessions.commit(session);
+    expect(cookieOf(headers)).not.toBe(cookie); // never adopts the presented token
+  });
+
+  it('rotates keys: a cookie signed with an old secret is accepted and re-issued under the new one', async () => {
+    const store = new MemoryStore();
+    const before = createSessions({ store, secrets: [OLD_SECRET] });
+    const first = await before.load({});
+    first.set('kept', true);
+    const oldCookie = cookieOf((await before.commit(first)).headers) as string;
+
+    const after = createSessions({ store, secrets: [SECRET, OLD_SECRET] });
+    const session = await after.load({ cookie: oldCookie });
+    expect(session.get('kept')).toBe(true);
+    const reissued = cookieOf((await after.commit(session)).headers) as string;
+    expect(reissued).not.toBe(oldCookie);
+    expect(reissued.split('.')[0]).toBe(oldCookie.split('.')[0]); // same token, new signature
+
+    const currentOnly = createSessions({ store, secrets: [SECRET] });
+    expect((await currentOnly.load({ cookie: reissued })).get('kept')).toBe(true);
+    expect((await currentOnly.load({ cookie: oldCookie })).isNew).toBe(true);
+  });
+
+  it('uses the first cookie that verifies when several share the name (a planted one cannot shadow it)', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    session.set('mine', true);
+    const real = cookieOf((await sessions.commit(session)).headers) as string;
+    const planted = `coatcheck=${'A'.repeat(43)}.${'B'.repeat(43)}`;
+    expect((await sessions.load({ cookie: `${planted}; ${real}` })).get('mine')).toBe(true);
+  });
+
+  it('does not trim U+00A0, so a look-alike cookie name is a different cookie', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    session.set('mine', true);
+    const value = (cookieOf((await sessions.commit(session)).headers) as string).split('=')[1];
+    expect((await sessions.load({ cookie: `\u00a0coatcheck=${value}` })).isNew).toBe(true);
+    expect((await sessions.load({ cookie: `other=1;  coatcheck=${value}` })).get('mine')).toBe(true);
+  });
+});
+
+describe('writes only when something changed', () => {
+  it('does no store write for a request that reads and changes nothing', async () => {
+    const counter = counting();
+    const { sessions, time } = setup({ wrapStore: counter.wrapStore });
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    counter.calls.length = 0;
+    for (let i = 0; i < 20; i++) {
+      time.advanceSeconds(1);
+      const session = await sessions.load({ cookie });
+      session.get('n');
+      expect((await sessions.commit(session)).headers).toEqual([]);
+    }
+    expect(counter.writes()).toEqual([]);
+    expect(counter.calls.filter((c) => c === 'get')).toHaveLength(20);
+  });
+
+  it('touches once per touch interval for a busy user, without rewriting data', async () => {
+    const counter = counting();
+    const { sessions, time } = setup({ wrapStore: counter.wrapStore, touchIntervalSeconds: 60 });
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    counter.calls.length = 0;
+    for (let second = 0; second < 300; second += 5) {
+      time.advanceSeconds(5);
+      await sessions.commit(await sessions.load({ cookie }));
+    }
+    expect(counter.writes()).toEqual(['touch', 'touch', 'touch', 'touch', 'touch']);
+  });
+
+  it('slides the idle deadline with each touch', async () => {
+    const { sessions, time } = setup({ idleTimeoutSeconds: 600, touchIntervalSeconds: 60 });
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    for (let i = 0; i < 10; i++) {
+      time.advanceSeconds(300);
+      const session = await sessions.load({ cookie });
+      expect(session.get('n')).toBe(1);
+      await sessions.commit(session);
+    }
+  });
+});
+
+describe('timeouts', () => {
+  it('ends a session after the idle timeout, on the server, whatever the cookie says', async () => {
+    const { sessions, time, store } = setup({ idleTimeoutSeconds: 600 });
+    const expired: SessionEvent[] = [];
+    sessions.on('expired', (e) => void expired.push(e));
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    time.advanceSeconds(601);
+    const session = await sessions.load({ cookie });
+    expect(session.isNew).toBe(true);
+    expect(setCookieOf((await sessions.commit(session)).headers)).toMatch(/Max-Age=0/);
+    expect((store as MemoryStore).size).toBe(0);
+    // The cookie's own lifetime was 7 days: irrelevant.
+    time.advanceSeconds(-300);
+    expect((await sessions.load({ cookie })).isNew).toBe(true);
+  });
+
+  it('ends a session at the absolute timeout however active it is', async () => {
+    const { sessions, time } = setup({ idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 3600 });
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    let alive = 0;
+    for (let i = 0; i < 20; i++) {
+      time.advanceSeconds(299);
+      const session = await sessions.load({ cookie });
+      if (session.isNew) break;
+      alive += 299;
+      session.set('n', i);
+      await sessions.commit(session);
+    }
+    expect(alive).toBeLessThan(3600);
+    expect(alive).toBeGreaterThanOrEqual(3600 - 299);
+  });
+
+  it('reports an absolute-timeout expiry to listeners when the store still returns the record', async () => {
+    const time = { now: Date.UTC(2026, 0, 1) };
+    // A store that never expires anything, to prove core enforces deadlines itself.
+    const inner = new MemoryStore({ now: () => 0 });
+    const sessions = createSessions({
+      store: inner,
+      secrets: [SECRET],
+      now: () => time.now,
+      absoluteTimeoutSeconds: 3600,
+      idleTimeoutSeconds: 3600,
+    });
+    const events: SessionEvent[] = [];
+    sessions.on('expired', (e) => void events.push(e));
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    time.now += 3600 * 1000;
+    expect((await sessions.load({ cookie })).isNew).toBe(true);
+    expect(events.map((e) => e.reason)).toEqual(['absolute-timeout']);
+  });
+
+  it('tells whether the login is fresh', async () => {
+    const { sessions, time } = setup({ freshnessSeconds: 300 });
+    const session = await sessions.load({});
+    expect(session.isFresh()).toBe(false);
+    await session.login('alice');
+    expect(session.isFresh()).toBe(true);
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    time.advanceSeconds(301);
+    const later = await sessions.load({ cookie });
+    expect(later.isFresh()).toBe(false);
+    expect(later.isFresh(600)).toBe(true);
+  });
+});
+
+describe('login, regenerate, destroy', () => {
+  it('login issues a new token, deletes the old record and keeps the data', async () => {
+    const { sessions, store } = setup();
+    const anonymous = await sessions.load({});
+    anonymous.set('cart', ['apple']);
+    const before = cookieOf((await sessions.commit(anonymous)).headers);
+    const session = await sessions.load({ cookie: before, ip: '198.51.100.1', userAgent: 'UA' });
+    await session.login('alice');
+    const after = cookieOf((await sessions.commit(session)).headers);
+    expect(after).not.toBe(before);
+    expect((await sessions.load({ cookie: before })).isNew).toBe(true);
+    const loggedIn = await sessions.load({ cookie: after });
+    expect(loggedIn.userId).toBe('alice');
+    expect(loggedIn.get('cart')).toEqual(['apple']);
+    expect(loggedIn.client).toEqual({ ip: '198.51.100.1', userAgent: 'UA' });
+    expect((store as MemoryStore).size).toBe(1);
+  });
+
+  it('login from no session creates a bound session', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    await session.login('bob');
+    session.set('greeting', 'hi');
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    const again = await sessions.load({ cookie });
+    expect(again.userId).toBe('bob');
+    expect(again.get('greeting')).toBe('hi');
+  });
+
+  it('regenerate keeps user, data and absolute deadline but changes the token', async () => {
+    const { sessions, time } = setup();
+    const session = await sessions.load({});
+    await session.login('alice');
+    const first = cookieOf((await sessions.commit(session)).headers);
+    const absolute = session.absoluteExpiresAt;
+    time.advanceSeconds(10);
+    const loaded = await sessions.load({ cookie: first });
+    await loaded.regenerate();
+    const second = cookieOf((await sessions.commit(loaded)).headers);
+    expect(second).not.toBe(first);
+    expect((await sessions.load({ cookie: first })).isNew).toBe(true);
+    const again = await sessions.load({ cookie: second });
+    expect(again.userId).toBe('alice');
+    expect(again.absoluteExpiresAt).toBe(absolute);
+  });
+
+  it('destroy deletes the record, clears the cookie, and the replayed cookie is refused', async () => {
+    const { sessions, store } = setup();
+    const session = await sessions.load({});
+    await session.login('alice');
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    const loaded = await sessions.load({ cookie });
+    await loaded.logout();
+    expect(setCookieOf((await sessions.commit(loaded)).headers)).toMatch(/^coatcheck=; .*Max-Age=0/);
+    expect((store as MemoryStore).size).toBe(0);
+    expect((await sessions.load({ cookie })).isNew).toBe(true);
+  });
+
+  it('keeps a flash set after logout in a new anonymous session', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    await session.login('alice');
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    const loaded = await sessions.load({ cookie });
+    await loaded.destroy();
+    loaded.flash('notice', 'Signed out');
+    const next = cookieOf((await sessions.commit(loaded)).headers);
+    expect(next).not.toBe(cookie);
+    const after = await sessions.load({ cookie: next });
+    expect(after.userId).toBeNull();
+    expect(after.consumeFlash('notice')).toEqual(['Signed out']);
+  });
+});
+
+describe('per-user sessions', () => {
+  async function loginDevices(
+    sessions: ReturnType<typeof setup>['sessions'],
+    userId: string,
+    count: number,
+    time?: ReturnType<typeof setup>['time'],
+  ) {
+    const cookies: string[] = [];
+    for (let i = 0; i < count; i++) {
+      time?.advanceSeconds(1);
+      const session = await sessions.load({ userAgent: `device-${i}`, ip: `192.0.2.${i}` });
+      await session.login(userId);
+      cookies.push(cookieOf((await sessions.commit(session)).headers) as string);
+    }
+    return cookies;
+  }
+
+  it("lists a user's sessions with a public handle, marking the current one", async () => {
+    const { sessions } = setup();
+    const cookies = await loginDevices(sessions, 'alice', 3);
+    await loginDevices(sessions, 'bob', 1);
+    const current = await sessions.load({ cookie: cookies[1] });
+    const list = await sessions.listForUser('alice', current);
+    expect(list).toHaveLength(3);
+    expect(list.filter((s) => s.current).map((s) => s.userAgent)).toEqual(['device-1']);
+    for (const info of list) {
+      expect(info.handle).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      for (const cookie of cookies) expect(cookie).not.toContain(info.handle);
+    }
+  });
+
+  it('revokes one session by handle, only within the same user', async () => {
+    const { sessions } = setup();
+    const cookies = await loginDevices(sessions, 'alice', 2);
+    const [mallory] = await loginDevices(sessions, 'mallory', 1);
+    const list = await sessions.listForUser('alice');
+    const target = list.find((s) => s.userAgent === 'device-0');
+    expect(await sessions.revoke('mallory', target?.handle as string)).toBe(false);
+    expect(await sessions.revoke('alice', target?.handle as string)).toBe(true);
+    expect((await sessions.load({ cookie: cookies[0] })).isNew).toBe(true);
+    expect((await sessions.load({ cookie: cookies[1] })).userId).toBe('alice');
+    expect((await sessions.load({ cookie: mallory })).userId).toBe('mallory');
+  });
+
+  it('logs out everywhere else, and everywhere', async () => {
+    const { sessions } = setup();
+    const revoked: SessionEvent[] = [];
+    sessions.on('revoked', (e) => void revoked.push(e));
+    const cookies = await loginDevices(sessions, 'alice', 3);
+    const current = await sessions.load({ cookie: cookies[2] });
+    expect(await sessions.revokeAll('alice', { except: current })).toBe(2);
+    expect((await sessions.load({ cookie: cookies[0] })).isNew).toBe(true);
+    expect((await sessions.load({ cookie: cookies[2] })).userId).toBe('alice');
+    expect(revoked).toHaveLength(2);
+    expect(await sessions.revokeAll('alice')).toBe(1);
+    expect((await sessions.load({ cookie: cookies[2] })).isNew).toBe(true);
+  });
+
+  it('evicts the oldest sessions beyond maxSessionsPerUser', async () => {
+    const { sessions, time } = setup({ maxSessionsPerUser: 2 });
+    const cookies = await loginDevices(sessions, 'alice', 4, time);
+    expect((await sessions.listForUser('alice')).map((s) => s.userAgent).sort()).toEqual([
+      'device-2',
+      'device-3',
+    ]);
+    expect((await sessions.load({ cookie: cookies[0] })).isNew).toBe(true);
+    expect((await sessions.load({ cookie: cookies[3] })).userId).toBe('alice');
+  });
+});
+
+describe('no lost updates', () => {
+  it('keeps both changes when concurrent requests change different keys', async () => {
+    const { sessions } = setup();
+    const first = await sessions.load({});
+    first.set('a', 0);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const [one, two] = await Promise.all([sessions.load({ cookie }), sessions.load({ cookie })]);
+    one?.set('a', 1);
+    two?.set('b', 2);
+    await Promise.all([sessions.commit(one!), sessions.commit(two!)]);
+    expect((await sessions.load({ cookie })).data).toEqual({ a: 1, b: 2 });
+  });
+
+  it('re-runs update() on the latest data, so 50 concurrent appends all land', async () => {
+    const { sessions } = setup();
+    const first = await sessions.load({});
+    first.set('cart', []);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const loaded = await Promise.all(Array.from({ length: 50 }, () => sessions.load({ cookie })));
+    await Promise.all(
+      loaded.map((session, i) => {
+        session.update((data) => ({ ...data, cart: [...(data.cart as number[]), i] }));
+        return sessions.commit(session);
+      }),
+    );
+    const cart = (await sessions.load({ cookie })).get('cart') as number[];
+    expect([...cart].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('loses no append between two processes sharing one store (no in-process queue to help)', async () => {
+    const store = new MemoryStore();
+    const processes = [
+      createSessions({ store, secrets: [SECRET] }),
+      createSessions({ store, secrets: [SECRET] }),
+    ];
+    const first = await processes[0]!.load({});
+    first.set('log', []);
+    const cookie = cookieOf((await processes[0]!.commit(first)).headers);
+    const retried: SessionEvent[] = [];
+    for (const p of processes) p.on('conflict-retried', (e) => void retried.push(e));
+    const loaded = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => processes[i % 2]!.load({ cookie })),
+    );
+    await Promise.all(
+      loaded.map((session, i) => {
+        session.update((data) => ({ log: [...(data.log as number[]), i] }));
+        return processes[i % 2]!.commit(session);
+      }),
+    );
+    expect(((await processes[0]!.load({ cookie })).get('log') as number[]).length).toBe(20);
+    expect(retried.length).toBeGreaterThan(0);
+  });
+
+  it('never resurrects a session destroyed while another request was in flight', async () => {
+    const { sessions, store } = setup();
+    const first = await sessions.load({});
+    await first.login('alice');
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const slow = await sessions.load({ cookie });
+    const logout = await sessions.load({ cookie });
+    await logout.destroy();
+    await sessions.commit(logout);
+    slow.set('late', 'write');
+    const { headers } = await sessions.commit(slow);
+    expect(setCookieOf(headers)).toMatch(/Max-Age=0/);
+    expect((store as MemoryStore).size).toBe(0);
+    expect((await sessions.load({ cookie })).isNew).toBe(true);
+  });
+
+  it('carries a concurrent change into the new record at login', async () => {
+    const { sessions } = setup();
+    const first = await sessions.load({});
+    first.set('cart', ['apple']);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const loggingIn = await sessions.load({ cookie });
+    const adding = await sessions.load({ cookie });
+    adding.update((d) => ({ ...d, cart: [...(d.cart as string[]), 'pear'] }));
+    await sessions.commit(adding);
+    await loggingIn.login('alice');
+    const after = await sessions.load({ cookie: cookieOf((await sessions.commit(loggingIn)).headers) });
+    expect(after.get('cart')).toEqual(['apple', 'pear']);
+  });
+
+  it('gives up with CONFLICT_RETRIES_EXHAUSTED when another writer always wins', async () => {
+    const store = new MemoryStore();
+    const sessions = createSessions({ store, secrets: [SECRET], maxConflictRetries: 2 });
+    const first = await sessions.load({});
+    first.set('n', 0);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const session = await sessions.load({ cookie });
+    session.set('n', 1);
+    vi.spyOn(store, 'replace').mockResolvedValue(false);
+    await expect(sessions.commit(session)).rejects.toMatchObject({ code: 'CONFLICT_RETRIES_EXHAUSTED' });
+  });
+});
+
+describe('data', () => {
+  it('freezes values so an in-place edit fails loudly instead of being lost', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    session.set('cart', ['apple']);
+    expect(() => (session.get('cart') as string[]).push('pear')).toThrow(TypeError);
+  });
+
+  it('refuses values that are not JSON', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    expect(() => session.set('n', 10n)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => session.set('c', circular)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('keeps a JSON copy: changing the object after set() does not change the session', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    const profile = { name: 'Alice' };
+    session.set('profile', profile);
+    profile.name = 'Mallory';
+    expect(session.get('profile')).toEqual({ name: 'Alice' });
+  });
+
+  it('shows flash values once', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    session.flash('notice', 'Saved');
+    session.flash('notice', 'Again');
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    const next = await sessions.load({ cookie });
+    expect(next.data).toEqual({});
+    expect(next.consumeFlash('notice')).toEqual(['Saved', 'Again']);
+    await sessions.commit(next);
+    expect((await sessions.load({ cookie })).consumeFlash('notice')).toEqual([]);
+  });
+
+  it('unset removes a key', async () => {
+    const { sessions } = setup();
+    const session = await sessions.load({});
+    session.set('a', 1);
+    session.set('b', 2);
+    session.unset('a');
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    expect((await sessions.load({ cookie })).data).toEqual({ b: 2 });
+  });
+});
+
+describe('events', () => {
+  it('reports created, regenerated, destroyed with hashed ids and client details', async () => {
+    const { sessions } = setup();
+    const events: SessionEvent[] = [];
+    sessions.on('*', (e) => void events.push(e));
+    const session = await sessions.load({ ip: '192.0.2.1', userAgent: 'UA' });
+    session.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(session)).headers) as string;
+    const loaded = await sessions.load({ cookie, ip: '192.0.2.1', userAgent: 'UA' });
+    await loaded.login('alice');
+    await loaded.destroy();
+    expect(events.map((e) => [e.type, e.reason, e.userId])).toEqual([
+      ['created', undefined, null],
+      ['regenerated', 'login', 'alice'],
+      ['destroyed', undefined, 'alice'],
+    ]);
+    const token = cookie.split('=')[1]?.split('.')[0] as string;
+    expect(events[0]?.sessionId).toBe(await storeIdOf(token));
+    expect(events[1]?.previousSessionId).toBe(events[0]?.sessionId);
+    expect(events[1]).toMatchObject({ ip: '192.0.2.1', userAgent: 'UA' });
+  });
+
+  it('awaits listeners, and a failing listener fails the operation (an audit log misses nothing)', async () => {
+    const { sessions } = setup();
+    sessions.on('created', () => {
+      throw new Error('audit down');
+    });
+    const session = await sessions.load({});
+    session.set('n', 1);
+    await expect(sessions.commit(session)).rejects.toThrow('audit down');
+  });
+});
+
+describe('store failures', () => {
+  it('reports an outage as STORE_ERROR with the cause, never as an anonymous session', async () => {
+    const store = new MemoryStore();
+    const sessions = createSessions({ store, secrets: [SECRET] });
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const outage = new Error('ECONNREFUSED');
+    vi.spyOn(store, 'get').mockRejectedValue(outage);
+    await expect(sessions.load({ cookie })).rejects.toMatchObject({ code: 'STORE_ERROR', cause: outage });
+  });
+
+  it('reports a failing save as STORE_ERROR', async () => {
+    const store = new MemoryStore();
+    const sessions = createSessions({ store, secrets: [SECRET] });
+    vi.spyOn(store, 'create').mockRejectedValue(new Error('READONLY'));
+    const session = await sessions.load({});
+    session.set('n', 1);
+    await expect(sessions.commit(session)).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      message: expect.stringContaining('READONLY'),
+    });
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { resolveCookieOptions } from '../src/cookie.js';
+import { createSessions, MemoryStore, serializeCookie } from '../src/index.js';
+import { SECRET } from './helpers.js';
+
+const store = new MemoryStore();
+
+function configError(options: Record<string, unknown>) {
+  try {
+    createSessions({ store, secrets: [SECRET], ...options } as never);
+  } catch (error) {
+    return error as { code: string; message: string };
+  }
+  throw new Error('expected createSessions to throw');
+}
+
+describe('configuration fails at start, naming the option', () => {
+  it.each([
+    [{ secrets: ['short'] }, 'secrets[0]', '5 bytes'],
+    [{ secrets: [SECRET, 'x'.repeat(31)] }, 'secrets[1]', '31 bytes'],
+    [{ secrets: [] }, 'secrets', 'at least one'],
+    [{ store: {} }, 'store', 'create()'],
+    [{ idleTimeoutSeconds: 0 }, 'idleTimeoutSeconds', 'positive'],
+    [{ idleTimeoutSeconds: 100, absoluteTimeoutSeconds: 50 }, 'idleTimeoutSeconds', 'absoluteTimeoutSeconds'],
+    [{ touchIntervalSeconds: -1 }, 'touchIntervalSeconds', 'non-negative'],
+    [{ maxSessionsPerUser: 0 }, 'maxSessionsPerUser', 'at least 1'],
+    [{ schema: {} }, 'schema', 'Standard Schema'],
+    [{ cacheControl: 'no-store\r\nX-Evil: 1' }, 'cacheControl', 'header value'],
+    [{ cookie: { name: 'a=b' } }, 'cookie.name', 'token'],
+    [{ cookie: { name: 'a;b' } }, 'cookie.name', 'token'],
+    [{ cookie: { path: '/; Domain=evil.example' } }, 'cookie.path', '";"'],
+    [{ cookie: { domain: 'evil.example; Secure' } }, 'cookie.domain', 'host name'],
+    [{ cookie: { sameSite: 'Lax; Domain=evil' } }, 'cookie.sameSite', "'lax'"],
+    [{ cookie: { sameSite: 'none', secure: false } }, 'cookie.sameSite', 'secure'],
+    [{ cookie: { priority: 'urgent' } }, 'cookie.priority', "'low'"],
+    [{ cookie: { name: '__Host-sid', domain: 'example.com' } }, 'cookie.name', '__Host-'],
+    [{ cookie: { name: '__Host-sid', secure: false } }, 'cookie.name', '__Host-'],
+    [{ cookie: { name: '__Secure-sid', secure: false } }, 'cookie.name', '__Secure-'],
+  ])('%j → %s', (options, option, detail) => {
+    const error = configError(options);
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message).toContain(`\`${option}\``);
+    expect(error.message).toContain(detail);
+  });
+
+  it('accepts a single secret string and the __Host- prefix', () => {
+    expect(() => createSessions({ store, secrets: SECRET, cookie: { name: '__Host-sid' } })).not.toThrow();
+  });
+});
+
+describe('cookie serialisation', () => {
+  it('refuses to emit a cookie over 4096 bytes, saying how big it was', () => {
+    const options = resolveCookieOptions();
+    expect(() => serializeCookie(options, 'v'.repeat(5000), null)).toThrow(/5010 bytes/);
+    expect(() => serializeCookie(options, 'v'.repeat(5000), null)).toThrow(
+      expect.objectContaining({ code: 'COOKIE_TOO_LARGE' }),
+    );
+  });
+
+  it('caps the lifetime at 400 days', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const cookie = serializeCookie(resolveCookieOptions(), 'v', now + 1000 * 24 * 3600 * 1000, now);
+    expect(cookie).toContain(`Max-Age=${400 * 24 * 3600}`);
+  });
+
+  it('writes a browser-session cookie when not persistent, and the chosen attributes', () => {
+    const options = resolveCookieOptions({
+      persistent: false,
+      sameSite: 'strict',
+      domain: 'example.com',
+      partitioned: true,
+      priority: 'high',
+    });
+    expect(serializeCookie(options, 'v', null)).toBe(
+      'coatcheck=v; Path=/; Domain=example.com; HttpOnly; Secure; SameSite=Strict; Partitioned; Priority=High',
+    );
+  });
+
+  it('drops Secure only when the app opts into plain http explicitly', () => {
+    expect(serializeCookie(resolveCookieOptions({ secure: false }), 'v', null)).not.toContain('Secure');
+    expect(serializeCookie(resolveCookieOptions({}), 'v', null)).toContain('Secure');
+  });
+
+  it('refuses values with characters that would break the header', () => {
+    expect(() => serializeCookie(resolveCookieOptions(), 'a;b', null)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+});

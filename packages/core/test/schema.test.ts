@@ -1,0 +1,46 @@
+import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createSessions, MemoryStore, type SessionEvent } from '../src/index.js';
+import { cookieOf, SECRET } from './helpers.js';
+
+describe('typed and validated data', () => {
+  it.each([
+    ['zod', z.object({ cart: z.array(z.string()).optional() })],
+    ['valibot', v.object({ cart: v.optional(v.array(v.string())) })],
+  ])('treats data that fails a %s schema as no session, and reports it', async (_, schema) => {
+    const store = new MemoryStore();
+    const loose = createSessions({ store, secrets: [SECRET] });
+    const strict = createSessions({ store, secrets: [SECRET], schema });
+    const events: SessionEvent[] = [];
+    strict.on('invalid-data', (e) => void events.push(e));
+
+    const good = await strict.load({});
+    good.set('cart', ['apple']);
+    good.flash('notice', 'flash values are not validated against the schema');
+    const goodCookie = cookieOf((await strict.commit(good)).headers);
+    const reloaded = await strict.load({ cookie: goodCookie });
+    expect(reloaded.get('cart')).toEqual(['apple']);
+    expect(reloaded.consumeFlash('notice')).toHaveLength(1);
+
+    const bad = await loose.load({});
+    bad.set('cart', [42]);
+    const badCookie = cookieOf((await loose.commit(bad)).headers);
+    expect((await strict.load({ cookie: badCookie })).isNew).toBe(true);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.reason).toBeTruthy();
+  });
+
+  it('types get() and set() from the Data parameter', async () => {
+    const sessions = createSessions<{ cart: string[]; visits: number }>({
+      store: new MemoryStore(),
+      secrets: [SECRET],
+    });
+    const session = await sessions.load({});
+    session.set('visits', 1);
+    // @ts-expect-error — a string is not a number
+    expect(() => session.set('visits', 'one')).not.toThrow();
+    const cart: string[] | undefined = session.get('cart');
+    expect(cart).toBeUndefined();
+  });
+});
