@@ -67,6 +67,7 @@ export class KeyRing {
   private readonly secrets: Uint8Array<ArrayBuffer>[];
   private signingKeys: Promise<CryptoKey[]> | undefined;
   private sealingKeys: Promise<CryptoKey[]> | undefined;
+  private sealingIds: Promise<Array<{ id: string; key: CryptoKey }>> | undefined;
 
   /** @param secrets one or more secrets of at least 32 bytes each; the first is current. */
   constructor(secrets: string | readonly string[], option = 'secrets') {
@@ -108,9 +109,23 @@ export class KeyRing {
     return -1;
   }
 
-  /** AES-256-GCM keys, current first; for sealed (cookie-only) sessions. */
-  sealKeys(): Promise<CryptoKey[]> {
-    return this.keys('sealing');
+  /**
+   * AES-256-GCM keys for sealed (cookie-only) sessions, current first, each with a stable id derived
+   * from its secret, so a sealed cookie names the key that opens it even after the ring is reordered.
+   */
+  sealKeys(): Promise<Array<{ id: string; key: CryptoKey }>> {
+    this.sealingIds ??= this.keys('sealing').then((keys) =>
+      Promise.all(
+        keys.map(async (key, index) => ({
+          id: (await sha256(`coatcheck-key-id:${toBase64Url(this.secrets[index] as Uint8Array)}`)).slice(
+            0,
+            8,
+          ),
+          key,
+        })),
+      ),
+    );
+    return this.sealingIds;
   }
 
   private keys(purpose: 'signing' | 'sealing'): Promise<CryptoKey[]> {

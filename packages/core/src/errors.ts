@@ -8,6 +8,7 @@
  *   Never turned into an anonymous session: integrations answer 503.
  * - `COOKIE_TOO_LARGE` — the cookie would exceed the 4096 bytes browsers keep; the message says how big.
  * - `CONFLICT_RETRIES_EXHAUSTED` — concurrent writers kept changing the session; the save gave up.
+ * - `UNSUPPORTED` — the operation needs something this configuration lacks (e.g. revoking in cookie-only mode).
  * - `TTL_INDEX_UNSUPPORTED` — the database refused the native expiry index a store asked for.
  */
 export type CoatcheckErrorCode =
@@ -16,6 +17,7 @@ export type CoatcheckErrorCode =
   | 'STORE_ERROR'
   | 'COOKIE_TOO_LARGE'
   | 'CONFLICT_RETRIES_EXHAUSTED'
+  | 'UNSUPPORTED'
   | 'TTL_INDEX_UNSUPPORTED';
 
 /** The one error class of Coatcheck and its stores. */

@@ -1,3 +1,4 @@
+import { type RecordBackend, StoreBackend } from './backend.js';
 import {
   type CookieOptions,
   type ResolvedCookieOptions,
@@ -5,7 +6,7 @@ import {
   resolveCookieOptions,
   serializeCookie,
 } from './cookie.js';
-import { generateToken, isTokenShaped, KeyRing, publicHandleOf, storeIdOf } from './crypto.js';
+import { KeyRing, publicHandleOf } from './crypto.js';
 import { CoatcheckError, callStore, invalidOption } from './errors.js';
 import {
   type SessionEvent,
@@ -14,6 +15,7 @@ import {
   type SessionEventType,
 } from './events.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { SealedCookieBackend } from './sealed.js';
 import {
   applyMutations,
   type ClientInfo,
@@ -28,10 +30,20 @@ import { isExpired, type SessionRecord, type SessionStore } from './store.js';
 
 /** Options of {@link createSessions}. */
 export interface SessionsOptions<Data extends SessionData = SessionData> {
-  /** Where records live: `MemoryStore` or a store package (`@coatcheck/store-redis`, …). */
-  store: SessionStore;
   /**
-   * Key ring for signing cookies: the first signs, all verify. Each at least 32 random bytes. To rotate,
+   * Where records live: `MemoryStore` or a store package (`@coatcheck/store-redis`, …). Omit it only
+   * together with `cookieOnly: true`.
+   */
+  store?: SessionStore;
+  /**
+   * Keep the whole session in the cookie, sealed with AES-256-GCM, and no server store. Nothing can then
+   * be revoked from the server (log out everywhere, a stolen cookie): a copied cookie works until its
+   * idle or absolute deadline. Sessions must stay small (4096-byte cookie limit).
+   * @default false
+   */
+  cookieOnly?: boolean;
+  /**
+   * Key ring for signing (and, in cookie-only mode, sealing) cookies: the first signs, all verify. Each at least 32 random bytes. To rotate,
    * put the new secret first and keep the old one until its cookies have been re-issued (on their
    * next request, automatically) or have expired.
    */
@@ -96,6 +108,8 @@ export interface SessionInfo {
   userAgent: string | null;
 }
 
+const STORE_METHODS = ['create', 'get', 'replace', 'touch', 'delete', 'listByUser', 'deleteByUser'] as const;
+
 const DEFAULTS = {
   idleTimeoutSeconds: 24 * 60 * 60,
   absoluteTimeoutSeconds: 7 * 24 * 60 * 60,
@@ -122,11 +136,11 @@ export function createSessions<Data extends SessionData = SessionData>(
 
 /** The session manager: loads sessions from requests and commits them to responses. Framework-neutral. */
 export class Sessions<Data extends SessionData = SessionData> {
-  /** The configured store. */
-  readonly store: SessionStore;
+  /** The configured store; `undefined` in cookie-only mode. */
+  readonly store: SessionStore | undefined;
   /** The resolved cookie options. */
   readonly cookie: ResolvedCookieOptions;
-  private readonly keys: KeyRing;
+  private readonly backend: RecordBackend;
   private readonly events = new SessionEvents();
   private readonly queue = new KeyedQueue();
   private readonly idleMs: number;
@@ -140,20 +154,19 @@ export class Sessions<Data extends SessionData = SessionData> {
 
   constructor(options: SessionsOptions<Data>) {
     if (!options || typeof options !== 'object') invalidOption('options', 'must be an object');
-    const { store } = options;
-    for (const method of [
-      'create',
-      'get',
-      'replace',
-      'touch',
-      'delete',
-      'listByUser',
-      'deleteByUser',
-    ] as const) {
-      if (typeof store?.[method] !== 'function') invalidOption('store', `must implement ${method}()`);
+    const { store, cookieOnly = false } = options;
+    const keys = new KeyRing(options.secrets);
+    if (cookieOnly) {
+      if (store !== undefined) invalidOption('store', 'must be omitted with `cookieOnly: true`');
+      this.backend = new SealedCookieBackend(keys);
+    } else {
+      if (store === undefined) invalidOption('store', 'is required (or set `cookieOnly: true`)');
+      for (const method of STORE_METHODS) {
+        if (typeof store?.[method] !== 'function') invalidOption('store', `must implement ${method}()`);
+      }
+      this.backend = new StoreBackend(store, keys);
     }
     this.store = store;
-    this.keys = new KeyRing(options.secrets);
     this.cookie = resolveCookieOptions(options.cookie);
     const idle = positive(options, 'idleTimeoutSeconds');
     const absolute = positive(options, 'absoluteTimeoutSeconds');
@@ -217,22 +230,21 @@ export class Sessions<Data extends SessionData = SessionData> {
     const values = readCookieValues(request.cookie, this.cookie.name);
     if (values.length === 0) return this.newSession(state);
 
-    const verified = await this.verifyCookie(values);
-    if (!verified) {
+    const opened = await this.backend.open(values);
+    if (!opened) {
       state.cookie = 'clear';
       await this.emit('invalid-cookie', state, { reason: 'signature' });
       return this.newSession(state);
     }
-    const id = await storeIdOf(verified.token);
-    const record = await callStore('get', () => this.store.get(id));
+    const { id, record } = opened;
     const now = this.now();
     if (!record) {
       state.cookie = 'clear';
       return this.newSession(state);
     }
     if (isExpired(record, now)) {
-      // The store filters expired records; this guards stores that do not and a clock at the edge.
-      await callStore('delete', () => this.store.delete(id));
+      // Stores filter expired records; this guards cookie-only mode, lax stores and a clock at the edge.
+      await this.backend.delete(id);
       state.cookie = 'clear';
       await this.emit(
         'expired',
@@ -263,10 +275,10 @@ export class Sessions<Data extends SessionData = SessionData> {
           ? { ...(result.value as SessionData) }
           : { ...(result.value as SessionData), [FLASH_KEY]: flash };
     }
-    state.token = verified.token;
+    state.token = opened.token;
     state.id = id;
     state.record = record;
-    state.cookie = verified.keyIndex > 0 ? 'set' : 'none';
+    state.cookie = opened.stale ? 'set' : 'none';
     state.needsTouch = this.idleDeadline(record, now) - record.idleExpiresAt >= this.touchIntervalMs;
     return new Session<Data>(this.engine, state, data);
   }
@@ -279,8 +291,8 @@ export class Sessions<Data extends SessionData = SessionData> {
     await this.save(session as unknown as Session<SessionData>);
     const { state } = session;
     const headers: CommitResult['headers'] = [];
-    if (state.cookie === 'set' && state.token && state.record) {
-      const value = `${state.token}.${await this.keys.sign(state.token)}`;
+    if (state.cookie === 'set' && state.id && state.record) {
+      const value = await this.backend.cookieValue(state.id, state.token, state.record);
       const expiresAt = this.cookie.persistent ? state.record.absoluteExpiresAt : null;
       headers.push(['Set-Cookie', serializeCookie(this.cookie, value, expiresAt, this.now())]);
     } else if (state.cookie === 'clear') {
@@ -293,7 +305,8 @@ export class Sessions<Data extends SessionData = SessionData> {
 
   /** The sessions of `userId`, newest first, for a "your active devices" screen. */
   async listForUser(userId: string, current?: Session<Data>): Promise<SessionInfo[]> {
-    const stored = await callStore('listByUser', () => this.store.listByUser(userId));
+    const store = this.serverStore('listForUser');
+    const stored = await callStore('listByUser', () => store.listByUser(userId));
     const now = this.now();
     const infos = await Promise.all(
       stored
@@ -319,10 +332,11 @@ export class Sessions<Data extends SessionData = SessionData> {
    * @returns `true` when a session was revoked.
    */
   async revoke(userId: string, handle: string): Promise<boolean> {
-    const stored = await callStore('listByUser', () => this.store.listByUser(userId));
+    const store = this.serverStore('revoke');
+    const stored = await callStore('listByUser', () => store.listByUser(userId));
     for (const { id, record } of stored) {
       if ((await publicHandleOf(id)) !== handle) continue;
-      await callStore('delete', () => this.store.delete(id));
+      await this.backend.delete(id);
       await this.emitFor('revoked', id, record, { reason: 'revoked' });
       return true;
     }
@@ -335,11 +349,12 @@ export class Sessions<Data extends SessionData = SessionData> {
    * @returns how many sessions were ended.
    */
   async revokeAll(userId: string, options: { except?: Session<Data> } = {}): Promise<number> {
+    const store = this.serverStore('revokeAll');
     const exceptId = options.except?.state.id ?? undefined;
     const listening = this.events.has('revoked');
-    const before = listening ? await callStore('listByUser', () => this.store.listByUser(userId)) : [];
+    const before = listening ? await callStore('listByUser', () => store.listByUser(userId)) : [];
     const count = await callStore('deleteByUser', () =>
-      this.store.deleteByUser(userId, exceptId ? { exceptId } : undefined),
+      store.deleteByUser(userId, exceptId ? { exceptId } : undefined),
     );
     for (const { id, record } of before) {
       if (id !== exceptId) await this.emitFor('revoked', id, record, { reason: 'revoke-all' });
@@ -349,7 +364,7 @@ export class Sessions<Data extends SessionData = SessionData> {
 
   /** Releases the store's resources (its timers). Does not close clients you passed to the store. */
   async close(): Promise<void> {
-    await this.store.close?.();
+    await this.store?.close?.();
   }
 
   // ——— lifecycle, reached through Session methods ———
@@ -387,13 +402,14 @@ export class Sessions<Data extends SessionData = SessionData> {
         lastSeenAt: now,
         idleExpiresAt: this.idleDeadline(base, now),
       };
-      if (await callStore('replace', () => this.store.replace(id, next, base.version))) {
+      if (await this.backend.replace(id, next, base.version)) {
         state.record = next;
+        if (this.backend.inCookie) state.cookie = 'set';
         state.mutations = [];
         state.needsTouch = false;
         return;
       }
-      const latest = await callStore('get', () => this.store.get(id));
+      const latest = await this.backend.get(id);
       if (!latest || isExpired(latest, this.now())) {
         // Destroyed or expired meanwhile: this request's changes die with it, nothing is resurrected.
         this.reset(session);
@@ -419,8 +435,9 @@ export class Sessions<Data extends SessionData = SessionData> {
     const record = state.record as SessionRecord;
     const now = this.now();
     const update = { idleExpiresAt: this.idleDeadline(record, now), lastSeenAt: now };
-    if (await callStore('touch', () => this.store.touch(state.id as string, update))) {
+    if (await this.backend.touch(state.id as string, update)) {
       state.record = { ...record, ...update };
+      if (this.backend.inCookie) state.cookie = 'set';
       state.needsTouch = false;
     } else {
       this.reset(session);
@@ -447,7 +464,7 @@ export class Sessions<Data extends SessionData = SessionData> {
       data: await this.latestData(session),
     });
     if (previousId) {
-      await callStore('delete', () => this.store.delete(previousId));
+      await this.backend.delete(previousId);
       await this.emit('regenerated', state, { reason: 'login', previousSessionId: previousId });
     } else {
       await this.emit('created', state, { reason: 'login' });
@@ -470,15 +487,14 @@ export class Sessions<Data extends SessionData = SessionData> {
       absoluteExpiresAt: previous.absoluteExpiresAt,
       data: await this.latestData(session),
     });
-    await callStore('delete', () => this.store.delete(previousId));
+    await this.backend.delete(previousId);
     await this.emit('regenerated', state, { reason: 'regenerate', previousSessionId: previousId });
   }
 
   private async destroy(session: Session<SessionData>): Promise<void> {
     const { state } = session;
     if (state.id && state.record) {
-      const id = state.id;
-      await callStore('delete', () => this.store.delete(id));
+      await this.backend.delete(state.id);
       await this.emit('destroyed', state);
     }
     this.reset(session);
@@ -487,7 +503,7 @@ export class Sessions<Data extends SessionData = SessionData> {
   /** Makes `session` a new, empty, unsaved session whose cookie the response clears. */
   private reset(session: Session<SessionData>): void {
     const { state } = session;
-    const hadCookie = state.token !== null || state.cookie !== 'none';
+    const hadCookie = state.id !== null || state.cookie !== 'none';
     Object.assign(state, { token: null, id: null, record: null, mutations: [], needsTouch: false });
     state.cookie = hadCookie ? 'clear' : 'none';
     session.resetData({});
@@ -498,8 +514,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     const { state } = session;
     // Re-read even without local changes: another request may have written since this one loaded.
     if (!state.id) return session.rawData();
-    const id = state.id;
-    const latest = await callStore('get', () => this.store.get(id));
+    const latest = await this.backend.get(state.id);
     return latest ? applyMutations(latest.data, state.mutations) : session.rawData();
   }
 
@@ -525,46 +540,34 @@ export class Sessions<Data extends SessionData = SessionData> {
       ip: state.client.ip,
       userAgent: state.client.userAgent,
     };
-    // 256 random bits never collide in practice; the loop only guards a broken random source.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const token = generateToken();
-      const id = await storeIdOf(token);
-      if (await callStore('create', () => this.store.create(id, record))) {
-        Object.assign(state, { token, id, record, mutations: [], needsTouch: false, cookie: 'set' });
-        session.resetData(record.data);
-        return;
-      }
-    }
-    throw new CoatcheckError(
-      'STORE_ERROR',
-      'store.create refused three fresh random ids; is create() correct?',
-    );
+    const { id, token } = await this.backend.create(record);
+    Object.assign(state, { token, id, record, mutations: [], needsTouch: false, cookie: 'set' });
+    session.resetData(record.data);
   }
 
   private async evictBeyondLimit(userId: string, keepId: string): Promise<void> {
     const limit = this.maxSessionsPerUser;
-    if (limit === undefined) return;
-    const stored = await callStore('listByUser', () => this.store.listByUser(userId));
+    if (limit === undefined || !this.store) return;
+    const store = this.store;
+    const stored = await callStore('listByUser', () => store.listByUser(userId));
     if (stored.length <= limit) return;
     const oldestFirst = stored
       .filter(({ id }) => id !== keepId)
       .sort((a, b) => a.record.createdAt - b.record.createdAt);
     for (const { id, record } of oldestFirst.slice(0, stored.length - limit)) {
-      await callStore('delete', () => this.store.delete(id));
+      await this.backend.delete(id);
       await this.emitFor('revoked', id, record, { reason: 'max-sessions' });
     }
   }
 
-  private async verifyCookie(values: string[]): Promise<{ token: string; keyIndex: number } | null> {
-    // Several values under our name happen when a parent domain plants one; the first that verifies wins.
-    for (const value of values) {
-      const dot = value.indexOf('.');
-      const token = value.slice(0, dot);
-      if (dot === -1 || !isTokenShaped(token)) continue;
-      const keyIndex = await this.keys.verify(token, value.slice(dot + 1));
-      if (keyIndex >= 0) return { token, keyIndex };
+  private serverStore(operation: string): SessionStore {
+    if (!this.store) {
+      throw new CoatcheckError(
+        'UNSUPPORTED',
+        `${operation}() needs a server-side store: cookie-only sessions cannot be listed or revoked`,
+      );
     }
-    return null;
+    return this.store;
   }
 
   private idleDeadline(record: Pick<SessionRecord, 'absoluteExpiresAt'>, now: number): number {

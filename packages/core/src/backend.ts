@@ -1,0 +1,92 @@
+import { generateToken, isTokenShaped, type KeyRing, storeIdOf } from './crypto.js';
+import { CoatcheckError, callStore } from './errors.js';
+import type { SessionRecord, SessionStore, TouchUpdate } from './store.js';
+
+/** What a verified cookie points at. */
+export interface OpenedCookie {
+  /** Store id (server mode) or the session id sealed in the cookie (cookie-only mode). */
+  id: string;
+  /** The record, or `null` when the server no longer has it. */
+  record: SessionRecord | null;
+  /** The server-mode token; `null` in cookie-only mode. */
+  token: string | null;
+  /** `true` when an older key opened the cookie, so it must be re-issued under the current one. */
+  stale: boolean;
+}
+
+/**
+ * Where the lifecycle keeps records: a server-side store keyed by the token's hash, or the cookie
+ * itself. The lifecycle in `sessions.ts` is written once against this interface.
+ * @internal
+ */
+export interface RecordBackend {
+  /** `true` when every change travels in the cookie (no server-side revocation). */
+  readonly inCookie: boolean;
+  /** Opens the first cookie value that verifies; `null` when none does. */
+  open(values: string[]): Promise<OpenedCookie | null>;
+  /** Stores a new record under a fresh id. */
+  create(record: SessionRecord): Promise<{ id: string; token: string | null }>;
+  get(id: string): Promise<SessionRecord | null>;
+  replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean>;
+  touch(id: string, update: TouchUpdate): Promise<boolean>;
+  delete(id: string): Promise<void>;
+  /** The cookie value that carries the session. */
+  cookieValue(id: string, token: string | null, record: SessionRecord): Promise<string>;
+}
+
+/** Server-side records: the cookie carries `token.signature`, the store holds `SHA-256(token)`. */
+export class StoreBackend implements RecordBackend {
+  readonly inCookie = false;
+
+  constructor(
+    readonly store: SessionStore,
+    private readonly keys: KeyRing,
+  ) {}
+
+  async open(values: string[]): Promise<OpenedCookie | null> {
+    // Several values under one name happen when a parent domain plants one; the first that verifies wins.
+    for (const value of values) {
+      const dot = value.indexOf('.');
+      const token = value.slice(0, dot);
+      if (dot === -1 || !isTokenShaped(token)) continue;
+      const keyIndex = await this.keys.verify(token, value.slice(dot + 1));
+      if (keyIndex < 0) continue;
+      const id = await storeIdOf(token);
+      return { id, token, stale: keyIndex > 0, record: await this.get(id) };
+    }
+    return null;
+  }
+
+  async create(record: SessionRecord): Promise<{ id: string; token: string }> {
+    // 256 random bits never collide in practice; the loop only guards a broken random source.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const token = generateToken();
+      const id = await storeIdOf(token);
+      if (await callStore('create', () => this.store.create(id, record))) return { id, token };
+    }
+    throw new CoatcheckError(
+      'STORE_ERROR',
+      'store.create refused three fresh random ids; is create() correct?',
+    );
+  }
+
+  get(id: string): Promise<SessionRecord | null> {
+    return callStore('get', () => this.store.get(id));
+  }
+
+  replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    return callStore('replace', () => this.store.replace(id, record, expectedVersion));
+  }
+
+  touch(id: string, update: TouchUpdate): Promise<boolean> {
+    return callStore('touch', () => this.store.touch(id, update));
+  }
+
+  delete(id: string): Promise<void> {
+    return callStore('delete', () => this.store.delete(id));
+  }
+
+  async cookieValue(_id: string, token: string | null): Promise<string> {
+    return `${token}.${await this.keys.sign(token as string)}`;
+  }
+}

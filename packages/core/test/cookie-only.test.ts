@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { createSessions, type SessionEvent } from '../src/index.js';
+import { clock, cookieOf, OLD_SECRET, SECRET, setCookieOf } from './helpers.js';
+
+function cookieOnly(
+  options: { secrets?: string[]; idleTimeoutSeconds?: number; absoluteTimeoutSeconds?: number } = {},
+) {
+  const time = clock();
+  const sessions = createSessions({ cookieOnly: true, secrets: [SECRET], now: time.now, ...options });
+  return { sessions, time };
+}
+
+describe('cookie-only sessions', () => {
+  it('keeps the data in a sealed cookie, unreadable to the client', async () => {
+    const { sessions } = cookieOnly();
+    const session = await sessions.load({});
+    session.set('cart', ['secret-apple']);
+    await session.login('alice');
+    const cookie = cookieOf((await sessions.commit(session)).headers) as string;
+    expect(cookie).not.toContain('apple');
+    expect(Buffer.from(cookie.split('.')[1] as string, 'base64url').toString('latin1')).not.toContain(
+      'apple',
+    );
+    const again = await sessions.load({ cookie });
+    expect(again.get('cart')).toEqual(['secret-apple']);
+    expect(again.userId).toBe('alice');
+  });
+
+  it('does not set a cookie for a request that changes nothing', async () => {
+    const { sessions, time } = cookieOnly();
+    const session = await sessions.load({});
+    session.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    time.advanceSeconds(5);
+    expect((await sessions.commit(await sessions.load({ cookie }))).headers).toEqual([]);
+  });
+
+  it('treats a tampered sealed cookie as no session', async () => {
+    const { sessions } = cookieOnly();
+    const events: SessionEvent[] = [];
+    sessions.on('invalid-cookie', (e) => void events.push(e));
+    const session = await sessions.load({});
+    session.set('role', 'user');
+    const cookie = cookieOf((await sessions.commit(session)).headers) as string;
+    const flipped = cookie.slice(0, -5) + (cookie.at(-5) === 'A' ? 'B' : 'A') + cookie.slice(-4);
+    expect((await sessions.load({ cookie: flipped })).isNew).toBe(true);
+    expect((await sessions.load({ cookie: 'coatcheck=abc.def' })).isNew).toBe(true);
+    expect(events).toHaveLength(2);
+  });
+
+  it('enforces the sealed idle and absolute deadlines on read', async () => {
+    const { sessions, time } = cookieOnly({ idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 3600 });
+    const session = await sessions.load({});
+    session.set('n', 1);
+    let cookie = cookieOf((await sessions.commit(session)).headers);
+    time.advanceSeconds(601);
+    expect((await sessions.load({ cookie })).isNew).toBe(true);
+
+    time.advanceSeconds(-601);
+    for (let i = 0; i < 20; i++) {
+      time.advanceSeconds(500);
+      const active = await sessions.load({ cookie });
+      if (active.isNew) break;
+      cookie = cookieOf((await sessions.commit(active)).headers) ?? cookie;
+      expect(i * 500).toBeLessThan(3600);
+    }
+    expect((await sessions.load({ cookie })).isNew).toBe(true);
+  });
+
+  it('refuses a cookie kept from before logout once its sealed deadline passes (server-side revocation is impossible here)', async () => {
+    const { sessions, time } = cookieOnly({ idleTimeoutSeconds: 600 });
+    const session = await sessions.load({});
+    await session.login('alice');
+    const stolen = cookieOf((await sessions.commit(session)).headers);
+    const logout = await sessions.load({ cookie: stolen });
+    await logout.logout();
+    expect(setCookieOf((await sessions.commit(logout)).headers)).toMatch(/Max-Age=0/);
+    time.advanceSeconds(601);
+    expect((await sessions.load({ cookie: stolen })).isNew).toBe(true);
+  });
+
+  it('opens cookies sealed under an old key and re-seals them under the current one', async () => {
+    const before = cookieOnly({ secrets: [OLD_SECRET] });
+    const session = await before.sessions.load({});
+    session.set('kept', true);
+    const old = cookieOf((await before.sessions.commit(session)).headers);
+
+    const rotated = cookieOnly({ secrets: [SECRET, OLD_SECRET] });
+    const loaded = await rotated.sessions.load({ cookie: old });
+    expect(loaded.get('kept')).toBe(true);
+    const resealed = cookieOf((await rotated.sessions.commit(loaded)).headers);
+    expect(resealed).toBeDefined();
+    expect(resealed).not.toBe(old);
+
+    const currentOnly = cookieOnly({ secrets: [SECRET] });
+    expect((await currentOnly.sessions.load({ cookie: resealed })).get('kept')).toBe(true);
+    expect((await currentOnly.sessions.load({ cookie: old })).isNew).toBe(true);
+  });
+
+  it('refuses to emit a cookie over 4096 bytes, naming the size', async () => {
+    const { sessions } = cookieOnly();
+    const session = await sessions.load({});
+    session.set('big', 'x'.repeat(5000));
+    await expect(sessions.commit(session)).rejects.toMatchObject({
+      code: 'COOKIE_TOO_LARGE',
+      message: expect.stringMatching(/would be \d{4} bytes/),
+    });
+  });
+
+  it('says plainly that listing and revoking need a server store', async () => {
+    const { sessions } = cookieOnly();
+    await expect(sessions.listForUser('alice')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(sessions.revokeAll('alice')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+
+  it('refuses a configuration with neither a store nor cookieOnly', () => {
+    expect(() => createSessions({ secrets: [SECRET] })).toThrow(/`store` is required/);
+  });
+});
