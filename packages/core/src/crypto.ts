@@ -1,8 +1,17 @@
 import { invalidOption } from './errors.js';
 
-// Web Crypto only, so the same build runs on Node, Bun, Deno and edge runtimes.
+// Web Crypto everywhere, so the same build runs on Node, Bun, Deno and edge runtimes…
 const subtle = globalThis.crypto.subtle;
 const encoder = new TextEncoder();
+
+// …except for the two operations every request pays (SHA-256 of the token, HMAC of the cookie): where
+// Node's own crypto is reachable synchronously it is used instead, because it avoids a promise round
+// trip through Web Crypto per call (see bench/core-vs-express-session.mjs). Both paths derive the same
+// keys and produce the same bytes, so cookies move freely between runtimes.
+type NodeCrypto = typeof import('node:crypto');
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
 
 /** Minimum secret length. Secrets are keys, not passwords: they are not stretched. */
 export const MIN_SECRET_BYTES = 32;
@@ -40,7 +49,8 @@ export function isTokenShaped(text: string): boolean {
 }
 
 /** `base64url(SHA-256(text))`. */
-export async function sha256(text: string): Promise<string> {
+export async function sha256(text: string, native = nodeCrypto): Promise<string> {
+  if (native) return native.createHash('sha256').update(text).digest('base64url');
   return toBase64Url(new Uint8Array(await subtle.digest('SHA-256', encoder.encode(text))));
 }
 
@@ -68,9 +78,15 @@ export class KeyRing {
   private signingKeys: Promise<CryptoKey[]> | undefined;
   private sealingKeys: Promise<CryptoKey[]> | undefined;
   private sealingIds: Promise<Array<{ id: string; key: CryptoKey }>> | undefined;
+  private nativeSigningKeys: Uint8Array[] | undefined;
+  private readonly native: NodeCrypto | undefined;
 
-  /** @param secrets one or more secrets of at least 32 bytes each; the first is current. */
-  constructor(secrets: string | readonly string[], option = 'secrets') {
+  /**
+   * @param secrets one or more secrets of at least 32 bytes each; the first is current.
+   * @param native Node's crypto module, or `undefined` to use Web Crypto only.
+   */
+  constructor(secrets: string | readonly string[], option = 'secrets', native = nodeCrypto) {
+    this.native = native;
     const list = typeof secrets === 'string' ? [secrets] : secrets;
     if (!Array.isArray(list) || list.length === 0) invalidOption(option, 'needs at least one secret');
     this.secrets = list.map((secret, index) => {
@@ -90,6 +106,13 @@ export class KeyRing {
 
   /** `base64url(HMAC-SHA256(current key, value))`. */
   async sign(value: string): Promise<string> {
+    if (this.native) {
+      const [key] = this.nativeKeys(this.native);
+      return this.native
+        .createHmac('sha256', key as Uint8Array)
+        .update(value)
+        .digest('base64url');
+    }
     const [key] = await this.keys('signing');
     return toBase64Url(new Uint8Array(await subtle.sign('HMAC', key as CryptoKey, encoder.encode(value))));
   }
@@ -101,6 +124,12 @@ export class KeyRing {
   async verify(value: string, signature: string): Promise<number> {
     const bytes = fromBase64Url(signature);
     if (!bytes || bytes.length !== 32) return -1;
+    if (this.native) {
+      const native = this.native;
+      return this.nativeKeys(native).findIndex((key) =>
+        native.timingSafeEqual(native.createHmac('sha256', key).update(value).digest(), bytes),
+      );
+    }
     const keys = await this.keys('signing');
     const data = encoder.encode(value);
     for (let index = 0; index < keys.length; index++) {
@@ -128,6 +157,15 @@ export class KeyRing {
     return this.sealingIds;
   }
 
+  private nativeKeys(native: NodeCrypto): Uint8Array[] {
+    // The same HKDF as deriveKey() below, so both paths sign identically.
+    this.nativeSigningKeys ??= this.secrets.map(
+      (secret) =>
+        new Uint8Array(native.hkdfSync('sha256', secret, new Uint8Array(0), hkdfInfo('signing'), 32)),
+    );
+    return this.nativeSigningKeys;
+  }
+
   private keys(purpose: 'signing' | 'sealing'): Promise<CryptoKey[]> {
     if (purpose === 'signing') {
       this.signingKeys ??= Promise.all(this.secrets.map((secret) => deriveKey(secret, purpose)));
@@ -147,7 +185,7 @@ async function deriveKey(
     name: 'HKDF',
     hash: 'SHA-256',
     salt: new Uint8Array(0),
-    info: encoder.encode(`coatcheck ${purpose} v1`),
+    info: hkdfInfo(purpose),
   };
   return purpose === 'signing'
     ? subtle.deriveKey(params, material, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, [
@@ -155,4 +193,8 @@ async function deriveKey(
         'verify',
       ])
     : subtle.deriveKey(params, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}
+
+function hkdfInfo(purpose: 'signing' | 'sealing'): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`coatcheck ${purpose} v1`);
 }
