@@ -1,8 +1,16 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    express: 'src/express.ts',
+    fastify: 'src/fastify.ts',
+    hono: 'src/hono.ts',
+    fetch: 'src/fetch.ts',
+  },
   format: ['esm', 'cjs'],
+  // Shared code goes to chunks in both formats, so every entry sees the same classes.
+  splitting: true,
   dts: true,
   sourcemap: true,
   clean: true,

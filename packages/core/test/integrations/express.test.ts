@@ -1,0 +1,206 @@
+import { request as httpRequest } from 'node:http';
+import { Readable } from 'node:stream';
+import express5 from 'express';
+import express4 from 'express4';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sessionMiddleware } from '../../src/express.js';
+import { createSessions, MemoryStore, type SessionRecord } from '../../src/index.js';
+import { buildExpressApp, serveExpress } from './express-app.js';
+import { cookieFrom, createCartSessions, FlakyStore, type Harness, SECRET } from './harness.js';
+import { runIntegrationScenarios } from './scenarios.js';
+
+const versions = [
+  ['Express 5', express5],
+  ['Express 4', express4 as unknown as typeof express5],
+] as const;
+
+for (const [name, createApp] of versions) {
+  runIntegrationScenarios(name, async (setup) => serveExpress(buildExpressApp(createApp, setup)));
+
+  describe(`${name}: nothing reaches the client before the session is saved`, () => {
+    let harness: Harness | undefined;
+    afterEach(async () => {
+      await harness?.close();
+      harness = undefined;
+    });
+
+    function appWith(store = new FlakyStore()) {
+      const sessions = createCartSessions(store);
+      const app = createApp();
+      app.use(sessionMiddleware(sessions, { onError: () => {} }));
+      app.get('/stream', (req, res) => {
+        req.session.set('flag', true);
+        res.setHeader('Content-Type', 'text/plain');
+        res.write('a');
+        res.write('b');
+        res.end('c');
+      });
+      app.get('/pipe', (req, res) => {
+        req.session.set('flag', true);
+        Readable.from(['x'.repeat(256 * 1024), 'y'.repeat(256 * 1024)]).pipe(res);
+      });
+      app.get('/write-head', (req, res) => {
+        req.session.set('flag', true);
+        res.writeHead(201, 'Made', { 'Set-Cookie': 'theme=dark; Path=/', 'Content-Type': 'text/plain' });
+        res.end('ok');
+      });
+      app.get('/flag', (req, res) => {
+        res.json({ flag: req.session.get('flag') ?? false });
+      });
+      return app;
+    }
+
+    it('holds back a redirect until the store has the change', async () => {
+      let saveStarted!: () => void;
+      const started = new Promise<void>((resolve) => {
+        saveStarted = resolve;
+      });
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
+      class SlowStore extends MemoryStore {
+        override async create(id: string, record: SessionRecord): Promise<boolean> {
+          saveStarted();
+          await gate;
+          return super.create(id, record);
+        }
+      }
+      const store = new SlowStore();
+      const app = createApp();
+      app.use(sessionMiddleware(createSessions({ store, secrets: [SECRET] })));
+      app.post('/go', (req, res) => {
+        req.session.set('flag', true);
+        res.redirect(303, '/next');
+      });
+      harness = await serveExpress(app);
+
+      const events: string[] = [];
+      const response = new Promise<{ status?: number; cookie?: string }>((resolve, reject) => {
+        const request = httpRequest(`${harness?.origin}/go`, { method: 'POST' }, (res) => {
+          events.push('response');
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode, cookie: res.headers['set-cookie']?.[0] }));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      await started;
+      // However long the store takes, not a byte of the response may leave before it answers.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(events).toEqual([]);
+      events.push('saved');
+      openGate();
+      const { status, cookie } = await response;
+      expect(events).toEqual(['saved', 'response']);
+      expect(status).toBe(303);
+      expect(cookie).toMatch(/^coatcheck=/);
+      expect(store.size).toBe(1);
+    });
+
+    it('holds streamed writes, then sends them in order with the cookie', async () => {
+      harness = await serveExpress(appWith());
+      const reply = await harness.send('/stream');
+      expect(reply.status).toBe(200);
+      expect(reply.text).toBe('abc');
+      const cookie = cookieFrom(reply);
+      expect((await harness.send('/flag', { cookie })).json()).toEqual({ flag: true });
+    });
+
+    it('keeps a piped stream flowing through the hold (backpressure and drain)', async () => {
+      harness = await serveExpress(appWith());
+      const reply = await harness.send('/pipe');
+      expect(reply.status).toBe(200);
+      expect(reply.text).toBe('x'.repeat(256 * 1024) + 'y'.repeat(256 * 1024));
+      expect(reply.setCookies).toHaveLength(1);
+    });
+
+    it('adds the session cookie to headers passed to writeHead instead of losing it', async () => {
+      harness = await serveExpress(appWith());
+      const reply = await harness.send('/write-head');
+      expect(reply.status).toBe(201);
+      expect(reply.text).toBe('ok');
+      expect(reply.setCookies).toHaveLength(2);
+      expect(reply.setCookies[0]).toBe('theme=dark; Path=/');
+      expect(reply.setCookies[1]).toMatch(/^coatcheck=/);
+      expect(reply.headers.get('cache-control')).toBe('no-store');
+    });
+
+    it('sends only a 503 when the save of a streamed or piped response fails', async () => {
+      const store = new FlakyStore();
+      harness = await serveExpress(appWith(store));
+      const cookie = cookieFrom(await harness.send('/stream'));
+      store.mode = 'writes-down';
+      for (const path of ['/stream', '/pipe']) {
+        const reply = await harness.send(path, { cookie });
+        expect(reply.status).toBe(503);
+        expect(reply.json()).toEqual({ error: 'Session store unavailable, try again later' });
+      }
+    });
+  });
+
+  describe(`${name}: integration details`, () => {
+    let harness: Harness | undefined;
+    afterEach(async () => {
+      await harness?.close();
+      harness = undefined;
+    });
+
+    it('uses Express’ trust proxy setting for the request’s own origin', async () => {
+      for (const trusted of [true, false]) {
+        const app = createApp();
+        if (trusted) app.set('trust proxy', 'loopback');
+        app.use(sessionMiddleware(createCartSessions()));
+        app.post('/', (_req, res) => {
+          res.send('ok');
+        });
+        harness = await serveExpress(app);
+        const reply = await harness.send('/', {
+          method: 'POST',
+          headers: {
+            origin: 'https://shop.example',
+            'x-forwarded-proto': 'https',
+            'x-forwarded-host': 'shop.example',
+          },
+        });
+        expect(reply.status).toBe(trusted ? 200 : 403);
+        await harness.close();
+        harness = undefined;
+      }
+    });
+
+    it('loads one session when the middleware is mounted twice', async () => {
+      const sessions = createCartSessions();
+      const app = createApp();
+      const router = createApp.Router();
+      app.use(sessionMiddleware(sessions));
+      router.use(sessionMiddleware(sessions));
+      router.post('/twice', (req, res) => {
+        req.session.set('flag', true);
+        res.send('ok');
+      });
+      app.use('/nested', router);
+      harness = await serveExpress(app);
+      const reply = await harness.send('/nested/twice', { method: 'POST' });
+      expect(reply.status).toBe(200);
+      expect(reply.setCookies).toHaveLength(1);
+    });
+
+    it('records the client ip and user agent from Express', async () => {
+      const store = new MemoryStore();
+      const sessions = createSessions({ store, secrets: [SECRET] });
+      const app = createApp();
+      app.use(sessionMiddleware(sessions));
+      app.post('/login', async (req, res) => {
+        await req.session.login('ada');
+        res.json(req.session.client);
+      });
+      harness = await serveExpress(app);
+      const reply = await harness.send('/login', {
+        method: 'POST',
+        headers: { 'user-agent': 'TestBrowser/1' },
+      });
+      expect(reply.json()).toEqual({ ip: '127.0.0.1', userAgent: 'TestBrowser/1' });
+    });
+  });
+}
