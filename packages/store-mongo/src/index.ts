@@ -1,0 +1,4 @@
+export type { SessionFields } from './document.js';
+export { type AutoRemove, INDEX_NAMES } from './indexes.js';
+export type { MongoCollectionLike, MongoDbLike, MongoDocument } from './mongo-client.js';
+export { MongoStore, type MongoStoreOptions } from './mongo-store.js';

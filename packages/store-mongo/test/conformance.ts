@@ -1,0 +1,20 @@
+import { runStoreConformance } from '@coatcheck/store-test-suite';
+import { MongoStore } from '../src/index.js';
+import { type CreateClient, openTestDb } from './harness.js';
+
+/** The shared store contract, run with one driver version against the test server. */
+export function runMongoConformance(driver: string, createClient: CreateClient): void {
+  const testDb = openTestDb(createClient);
+  const { server } = testDb;
+  if (!server.ttlIndexes) {
+    console.info(
+      `[store-mongo] ${server.name} refuses TTL indexes: the conformance run uses autoRemove 'interval'`,
+    );
+  }
+  runStoreConformance({
+    name: `MongoStore (${driver}, ${server.name})`,
+    createStore: () =>
+      new MongoStore({ db: testDb.db, autoRemove: server.ttlIndexes ? 'native' : 'interval' }),
+    dispose: () => testDb.dispose(),
+  });
+}

@@ -1,0 +1,228 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type CoatcheckError, createSessions, isCoatcheckError, type SessionRecord } from '@coatcheck/core';
+import { makeRecord, newId } from '@coatcheck/store-test-suite';
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { INDEX_NAMES, MongoStore, type MongoStoreOptions } from '../src/index.js';
+import { openTestDb } from './harness.js';
+
+const testDb = openTestDb((url, options) => new MongoClient(url, options));
+const { server, db } = testDb;
+const unreachableClients: MongoClient[] = [];
+afterAll(async () => {
+  await testDb.dispose();
+  await Promise.all(unreachableClients.map((client) => client.close()));
+});
+
+/** A store on a collection of its own, so tests never see each other's documents. */
+function storeOn(options: Omit<MongoStoreOptions, 'db' | 'collection'> = {}) {
+  const collectionName = `sessions_${randomUUID().slice(0, 8)}`;
+  const store = new MongoStore({ db, collectionName, autoRemove: 'interval', ...options });
+  return { store, raw: db.collection(collectionName) };
+}
+
+/** A client whose every operation fails: nothing listens on port 1. */
+function unreachableDb() {
+  const client = new MongoClient('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 300 });
+  unreachableClients.push(client);
+  return client.db('unreachable');
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const expiredRecord = (): SessionRecord => makeRecord({ idleExpiresAt: Date.now() - 1_000 });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe(`MongoStore on ${server.name}`, () => {
+  describe('stored documents', () => {
+    it('round-trips data keys that BSON or the server would refuse as field names', async () => {
+      const { store, raw } = storeOn();
+      const id = newId();
+      const data = {
+        'a.b': 1,
+        $where: 'not an operator',
+        'nul\u0000key': 'x',
+        nested: { 'c.d': [{ $ref: 'kept' }] },
+        large: 'é'.repeat(128 * 1024),
+      };
+      await store.create(id, makeRecord({ data }));
+      expect((await store.get(id))?.data).toEqual(data);
+      expect(typeof (await raw.findOne({ _id: id as never }))?.data).toBe('string');
+    });
+
+    it('keeps the deadline as a Date for the TTL index, and touch moves it', async () => {
+      const { store, raw } = storeOn();
+      const id = newId();
+      const record = makeRecord({
+        idleExpiresAt: Date.now() + 60_000,
+        absoluteExpiresAt: Date.now() + 30_000,
+      });
+      await store.create(id, record);
+      const stored = await raw.findOne({ _id: id as never });
+      expect(stored?.expiresAt).toEqual(new Date(record.absoluteExpiresAt));
+      expect(stored?.idleExpiresAt).toBe(record.idleExpiresAt);
+
+      const idleExpiresAt = Date.now() + 20_000;
+      expect(await store.touch(id, { idleExpiresAt, lastSeenAt: Date.now() })).toBe(true);
+      expect((await raw.findOne({ _id: id as never }))?.expiresAt).toEqual(new Date(idleExpiresAt));
+    });
+
+    it('accepts a Collection instead of a Db', async () => {
+      const name = `given_${randomUUID().slice(0, 8)}`;
+      const store = new MongoStore({ collection: db.collection(name), autoRemove: 'interval' });
+      const id = newId();
+      await store.create(id, makeRecord({ data: { via: 'collection' } }));
+      expect(await db.collection(name).countDocuments({ _id: id as never })).toBe(1);
+      await store.close();
+    });
+
+    it('works end to end under createSessions: save, reload, log in, revoke everywhere', async () => {
+      const { store } = storeOn();
+      const sessions = createSessions({
+        store,
+        secrets: randomBytes(32).toString('base64url'),
+        cookie: { secure: false },
+      });
+      const cookieOf = (headers: Array<[string, string]>) =>
+        headers.find(([name]) => name === 'Set-Cookie')?.[1].split(';')[0] ?? '';
+
+      const first = await sessions.load({});
+      first.set('cart', ['apple']);
+      const cookie = cookieOf((await sessions.commit(first)).headers);
+      const again = await sessions.load({ cookie });
+      expect(again.get('cart')).toEqual(['apple']);
+
+      const user = `user-${randomUUID()}`;
+      await again.login(user);
+      const loggedIn = cookieOf((await sessions.commit(again)).headers);
+      expect(await sessions.listForUser(user)).toHaveLength(1);
+      expect(await sessions.revokeAll(user)).toBe(1);
+      expect((await sessions.load({ cookie: loggedIn })).get('cart')).toBeUndefined();
+      await sessions.close();
+    });
+  });
+
+  describe('indexes', () => {
+    it('ensureIndexes() creates the user and deadline indexes, and is safe to repeat', async () => {
+      const { store, raw } = storeOn({ ensureIndexesOnStart: false });
+      await store.ensureIndexes();
+      await store.ensureIndexes();
+      const indexes = await raw.indexes();
+      expect(indexes.find((index) => index.name === INDEX_NAMES.userId)?.key).toEqual({ userId: 1 });
+      const deadline = indexes.find((index) => index.name === INDEX_NAMES.expiresAt);
+      expect(deadline?.key).toEqual({ expiresAt: 1 });
+      expect(deadline?.expireAfterSeconds).toBeUndefined();
+    });
+
+    it('creates the indexes on start unless told not to', async () => {
+      const started = storeOn();
+      await started.store.get(newId());
+      expect((await started.raw.indexes()).map((index) => index.name)).toContain(INDEX_NAMES.userId);
+
+      const manual = storeOn({ ensureIndexesOnStart: false });
+      await manual.store.create(newId(), makeRecord());
+      expect((await manual.raw.indexes()).map((index) => index.name)).not.toContain(INDEX_NAMES.userId);
+    });
+
+    it.runIf(server.ttlIndexes)("creates a TTL index with autoRemove: 'native'", async () => {
+      const { store, raw } = storeOn({ autoRemove: 'native', ensureIndexesOnStart: false });
+      await store.ensureIndexes();
+      const deadline = (await raw.indexes()).find((index) => index.name === INDEX_NAMES.expiresAt);
+      expect(deadline?.expireAfterSeconds).toBe(0);
+    });
+
+    it.runIf(!server.ttlIndexes)(
+      "names autoRemove: 'interval' when the server refuses the TTL index",
+      async () => {
+        const { store } = storeOn({ autoRemove: 'native', ensureIndexesOnStart: false });
+        const error = (await store.ensureIndexes().catch((caught: unknown) => caught)) as CoatcheckError;
+        expect(isCoatcheckError(error, 'TTL_INDEX_UNSUPPORTED')).toBe(true);
+        expect(error.message).toContain("autoRemove: 'interval'");
+        expect(error.cause).toBeInstanceOf(Error);
+      },
+    );
+
+    it.runIf(!server.ttlIndexes)(
+      'surfaces the refused TTL index from the first request when indexes are created on start',
+      async () => {
+        const { store } = storeOn({ autoRemove: 'native' });
+        const sessions = createSessions({ store, secrets: randomBytes(32).toString('base64url') });
+        const session = await sessions.load({});
+        session.set('n', 1);
+        await expect(sessions.commit(session)).rejects.toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
+        // Configuration, not an outage: it keeps failing the same way rather than half-working.
+        await expect(store.get(newId())).rejects.toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
+      },
+    );
+    if (server.ttlIndexes)
+      console.info(`[store-mongo] ${server.name} accepts TTL indexes: refusal cases skipped`);
+    else console.info(`[store-mongo] ${server.name} refuses TTL indexes: the TTL index case is skipped`);
+  });
+
+  describe('removing expired sessions', () => {
+    it("autoRemove: 'interval' deletes them on a timer, which close() stops", async () => {
+      const { store, raw } = storeOn({ autoRemoveIntervalSeconds: 0.2 });
+      const live = newId();
+      await store.create(live, makeRecord());
+      const swept = newId();
+      await store.create(swept, expiredRecord());
+      await waitFor(async () => (await raw.countDocuments({ _id: swept as never })) === 0);
+      expect(await store.get(live)).not.toBeNull();
+
+      await store.close();
+      const kept = newId();
+      await store.create(kept, expiredRecord());
+      await sleep(1_000); // five intervals
+      expect(await raw.countDocuments({ _id: kept as never })).toBe(1);
+    });
+
+    it("autoRemove: 'off' leaves them to deleteExpired()", async () => {
+      const { store, raw } = storeOn({ autoRemove: 'off', autoRemoveIntervalSeconds: 0.2 });
+      const id = newId();
+      await store.create(id, expiredRecord());
+      await sleep(1_000);
+      expect(await raw.countDocuments({ _id: id as never })).toBe(1);
+      expect(await store.get(id)).toBeNull();
+      expect(await store.deleteExpired()).toBe(1);
+      expect(await raw.countDocuments({ _id: id as never })).toBe(0);
+    });
+
+    it('reports a failed sweep to onSweepError and keeps sweeping', async () => {
+      const failures: CoatcheckError[] = [];
+      const store = new MongoStore({
+        db: unreachableDb(),
+        autoRemove: 'interval',
+        autoRemoveIntervalSeconds: 0.1,
+        ensureIndexesOnStart: false,
+        onSweepError: (error) => failures.push(error),
+      });
+      await vi.waitFor(() => expect(failures.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+      await store.close();
+      expect(failures[0]?.code).toBe('STORE_ERROR');
+      expect(failures[0]?.cause).toBeInstanceOf(Error);
+    });
+  });
+
+  describe('outages', () => {
+    it('turns an unreachable server into STORE_ERROR with the driver error as cause', async () => {
+      const store = new MongoStore({ db: unreachableDb(), ensureIndexesOnStart: false });
+      const sessions = createSessions({ store, secrets: randomBytes(32).toString('base64url') });
+      const session = await sessions.load({});
+      session.set('n', 1);
+      const error = await sessions.commit(session).catch((caught: unknown) => caught);
+      expect(isCoatcheckError(error, 'STORE_ERROR')).toBe(true);
+      expect((error as CoatcheckError).cause).toBeInstanceOf(Error);
+    });
+
+    it('reports index creation against an unreachable server as STORE_ERROR', async () => {
+      const store = new MongoStore({ db: unreachableDb(), ensureIndexesOnStart: false });
+      await expect(store.ensureIndexes()).rejects.toMatchObject({ code: 'STORE_ERROR' });
+    });
+  });
+});
