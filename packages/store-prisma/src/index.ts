@@ -1,0 +1,18 @@
+export {
+  createPrismaAuditLog,
+  type PrismaAuditLog,
+  type PrismaAuditLogOptions,
+  type PrismaSessionEventDelegate,
+  type SessionEventRow,
+  type SessionEventSource,
+} from './audit-log.js';
+export {
+  createPrismaStore,
+  type EpochMsFilter,
+  type PrismaSessionDelegate,
+  type PrismaStore,
+  type PrismaStoreOptions,
+  type SessionWhere,
+} from './prisma-store.js';
+export type { SessionColumns, SessionRow } from './session-row.js';
+export type { SweeperOptions } from './sweeper.js';

@@ -1,0 +1,27 @@
+import { invalidOption } from './errors.js';
+
+/**
+ * Finds `prisma[model]` and checks it has the methods a store calls, so a misspelt model or a client
+ * generated without the model fails at start-up rather than on the first request.
+ */
+export function modelDelegate<Delegate>(
+  prisma: unknown,
+  model: unknown,
+  methods: readonly string[],
+): Delegate {
+  if (typeof prisma !== 'object' || prisma === null) invalidOption('prisma', 'must be a PrismaClient');
+  if (typeof model !== 'string' || model.length === 0) {
+    invalidOption('model', 'must name a model delegate of your PrismaClient, e.g. "session"');
+  }
+  const delegate = (prisma as Record<string, unknown>)[model] as Record<string, unknown> | undefined;
+  for (const method of methods) {
+    if (typeof delegate?.[method] !== 'function') {
+      invalidOption(
+        'model',
+        `is "${model}" but prisma.${model}.${method} is not a function: paste the model into your Prisma ` +
+          'schema, run `prisma generate`, and pass the delegate name (the model name in camelCase)',
+      );
+    }
+  }
+  return delegate as Delegate;
+}

@@ -1,0 +1,130 @@
+// Our own validation and error wrapping, on stand-in delegates: no database needed to check them.
+import { isCoatcheckError, type SessionEventListener } from '@coatcheck/core';
+import { describe, expect, it, vi } from 'vitest';
+import { createPrismaAuditLog, createPrismaStore } from '../src/index.js';
+
+const fails = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+const delegate = {
+  createMany: fails,
+  findUnique: fails,
+  findMany: fails,
+  updateMany: fails,
+  deleteMany: fails,
+};
+const prisma = { session: delegate, sessionEvent: delegate };
+
+function codeAndMessage(call: () => unknown) {
+  try {
+    call();
+  } catch (error) {
+    if (isCoatcheckError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('did not throw');
+}
+
+describe('createPrismaStore', () => {
+  it('names the `model` option when the client has no such delegate', () => {
+    expect(
+      codeAndMessage(() => createPrismaStore(prisma as never, { model: 'sesion' as 'session' })),
+    ).toEqual({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/`model` is "sesion" but prisma\.sesion\.createMany is not a function/),
+    });
+    expect(codeAndMessage(() => createPrismaStore({} as never))).toMatchObject({ code: 'INVALID_OPTION' });
+    expect(codeAndMessage(() => createPrismaStore(prisma, { model: '' as 'session' }))).toMatchObject({
+      message: expect.stringContaining('`model`'),
+    });
+  });
+
+  it('refuses a client that is not an object, and a clock that is not a function', () => {
+    expect(codeAndMessage(() => createPrismaStore(undefined as never))).toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('`prisma`'),
+    });
+    expect(codeAndMessage(() => createPrismaStore(prisma, { now: 5 as never }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('`now`'),
+    });
+  });
+
+  it('checks the sweeper options when it starts', () => {
+    const store = createPrismaStore(prisma);
+    for (const intervalSeconds of [0, -1, Number.NaN, '60' as never]) {
+      expect(codeAndMessage(() => store.startSweeper({ intervalSeconds }))).toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringContaining('`intervalSeconds`'),
+      });
+    }
+    expect(codeAndMessage(() => store.startSweeper({ onError: 'log' as never }))).toMatchObject({
+      message: expect.stringContaining('`onError`'),
+    });
+  });
+
+  it('hands a failed sweep to onError as STORE_ERROR with the cause, and keeps sweeping', async () => {
+    const onError = vi.fn();
+    const store = createPrismaStore(prisma);
+    const stop = store.startSweeper({ intervalSeconds: 0.1, onError });
+    await vi.waitFor(() => expect(onError).toHaveBeenCalledTimes(2), { timeout: 10_000 });
+    await stop();
+    const [error] = onError.mock.calls[0] as [Error & { code: string; cause: Error }];
+    expect(error.code).toBe('STORE_ERROR');
+    expect(error.cause.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('createPrismaAuditLog', () => {
+  it('names the option at fault', () => {
+    expect(codeAndMessage(() => createPrismaAuditLog({} as never))).toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('prisma.sessionEvent.createMany'),
+    });
+    expect(
+      codeAndMessage(() => createPrismaAuditLog(prisma, { types: ['logged-in' as never] })),
+    ).toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('`types`'),
+    });
+  });
+
+  it('reports failed writes and queries as STORE_ERROR with the cause', async () => {
+    const audit = createPrismaAuditLog(prisma);
+    const event = {
+      type: 'created',
+      sessionId: 'x',
+      userId: null,
+      at: 1,
+      ip: null,
+      userAgent: null,
+    } as const;
+    await expect(audit.record(event)).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      cause: expect.any(Error),
+    });
+    await expect(audit.listForUser('u')).rejects.toMatchObject({ code: 'STORE_ERROR' });
+    await expect(audit.listForUser('u', { limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('records only the configured types', async () => {
+    const recorded: string[] = [];
+    const sink = {
+      ...delegate,
+      createMany: async ({ data }: { data: Array<{ type: string }> }) => {
+        recorded.push(...data.map((row) => row.type));
+        return { count: data.length };
+      },
+    };
+    let listener: SessionEventListener = () => {};
+    const sessions = {
+      on(_type: '*', next: SessionEventListener) {
+        listener = next;
+        return () => {};
+      },
+    };
+    createPrismaAuditLog({ sessionEvent: sink }, { types: ['destroyed'] }).attach(sessions);
+    for (const type of ['created', 'destroyed', 'invalid-cookie'] as const) {
+      await listener({ type, sessionId: null, userId: null, at: 1, ip: null, userAgent: null });
+    }
+    expect(recorded).toEqual(['destroyed']);
+  });
+});

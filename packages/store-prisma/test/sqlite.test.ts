@@ -1,0 +1,11 @@
+import { it } from 'vitest';
+import { runPrismaStoreSuite } from './support/prisma-store-suite.js';
+import { openSqlite, sqliteUnavailableReason } from './support/sqlite.js';
+
+const unavailable = sqliteUnavailableReason();
+if (unavailable) {
+  console.info(`[store-prisma] skipping the SQLite cases: ${unavailable}`);
+  it.skip(`PrismaStore (SQLite): ${unavailable}`, () => {});
+} else {
+  runPrismaStoreSuite('PrismaStore (SQLite)', openSqlite);
+}
