@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 const steps = [
   ['build every package', 'pnpm', ['run', 'build']],
   ['lint and format check (biome)', 'pnpm', ['run', 'lint']],
-  ['type-check every package', 'pnpm', ['run', 'typecheck']],
   [`tests on Node ${process.versions.node}`, 'pnpm', ['run', 'test:unit']],
+  // After the tests: their setup generates the Prisma clients the store-prisma sources are checked against.
+  ['type-check every package', 'pnpm', ['run', 'typecheck']],
   ['tests on Node 24', 'pnpm', ['run', 'test:node24']],
   ['publint and are-the-types-wrong on every public package', 'pnpm', ['run', 'check:packages']],
 ];
