@@ -225,14 +225,22 @@ function holdUntilCommitted(
     phase = 'failed';
   };
 
-  const hold = (method: ResponseMethod) =>
-    function (this: unknown, ...args: unknown[]): unknown {
+  const hold =
+    (method: ResponseMethod) =>
+    (...args: unknown[]): unknown => {
       if (phase === 'released') return original[method].apply(res, args);
       if (phase === 'open') {
         phase = 'committing';
         // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
         Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
-        commit().then(release, fail);
+        commit()
+          .then(release, fail)
+          .catch((error: unknown) => {
+            // A replayed call threw (say, an invalid header the app set), where Node would have thrown
+            // in the handler: end the connection rather than leave it hanging or half written.
+            onError(error);
+            res.destroy(error instanceof Error ? error : undefined);
+          });
       }
       // After a failed commit the 503 is out: what the app still writes is dropped, not an error.
       if (phase === 'committing') held.push([method, args]);

@@ -186,6 +186,21 @@ for (const [name, createApp] of versions) {
       expect(reply.setCookies).toHaveLength(1);
     });
 
+    it('ends the connection, without crashing, when a held writeHead carries an invalid header', async () => {
+      const errors: unknown[] = [];
+      const app = createApp();
+      app.use(sessionMiddleware(createCartSessions(), { onError: (error) => errors.push(error) }));
+      app.get('/bad', (req, res) => {
+        req.session.set('flag', true);
+        res.writeHead(200, { 'X-Bad': 'line\nbreak' });
+        res.end('never sent');
+      });
+      harness = await serveExpress(app);
+      await expect(harness.send('/bad')).rejects.toThrow();
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: 'ERR_INVALID_CHAR' });
+    });
+
     it('records the client ip and user agent from Express', async () => {
       const store = new MemoryStore();
       const sessions = createSessions({ store, secrets: [SECRET] });
