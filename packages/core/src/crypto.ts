@@ -123,7 +123,9 @@ export class KeyRing {
    */
   async verify(value: string, signature: string): Promise<number> {
     const bytes = fromBase64Url(signature);
-    if (!bytes || bytes.length !== 32) return -1;
+    // Only the canonical spelling: the last base64url character has unused bits, and a cookie altered in
+    // them must not verify.
+    if (!bytes || bytes.length !== 32 || toBase64Url(bytes) !== signature) return -1;
     if (this.native) {
       const native = this.native;
       return this.nativeKeys(native).findIndex((key) =>

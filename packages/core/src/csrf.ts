@@ -1,8 +1,5 @@
 import { fromBase64Url, toBase64Url } from './crypto.js';
-import type { Session, SessionData } from './session.js';
-
-/** Session key that holds the CSRF secret. Internal: apps never read or write it. */
-export const CSRF_KEY = '__csrf';
+import { CSRF_KEY, type Session, type SessionData } from './session.js';
 
 const SECRET_BYTES = 32;
 
@@ -29,7 +26,7 @@ export function csrfToken<Data extends SessionData>(session: Session<Data>): str
   if (!secret) {
     secret = globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
     const stored: StoredCsrf = { secret: toBase64Url(secret), userId: session.userId };
-    (session as unknown as Session<SessionData>).set(CSRF_KEY, stored);
+    session.writeInternal(CSRF_KEY, stored);
   }
   const pad = globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
   const token = new Uint8Array(SECRET_BYTES * 2);
@@ -56,9 +53,7 @@ export function verifyCsrfToken<Data extends SessionData>(session: Session<Data>
 }
 
 function storedSecret<Data extends SessionData>(session: Session<Data>): Uint8Array | null {
-  const stored = (session as unknown as Session<SessionData>).get(CSRF_KEY) as
-    | Partial<StoredCsrf>
-    | undefined;
+  const stored = session.readInternal(CSRF_KEY) as Partial<StoredCsrf> | undefined;
   if (typeof stored?.secret !== 'string' || stored.userId !== session.userId) return null;
   const secret = fromBase64Url(stored.secret);
   return secret?.length === SECRET_BYTES ? secret : null;

@@ -4,8 +4,26 @@ import { recordExpiresAt, type SessionRecord } from './store.js';
 /** The shape of session data: JSON-serialisable values under string keys. */
 export type SessionData = Record<string, unknown>;
 
-/** Data key that holds flash values; hidden from `data`, `get` and schema validation. */
+/** Data key that holds flash values. */
 export const FLASH_KEY = '__flash';
+/** Data key that holds the CSRF secret (see `csrf.ts`). */
+export const CSRF_KEY = '__csrf';
+/**
+ * Keys Coatcheck keeps in the session's data for itself: hidden from `data`, `get` and `update`, refused
+ * by `set`, and set aside from schema validation (a schema that strips unknown keys must not drop them).
+ */
+export const INTERNAL_KEYS: readonly string[] = [FLASH_KEY, CSRF_KEY];
+
+/** Splits data into the application's part and Coatcheck's internal keys. */
+export function splitInternal(data: SessionData): { user: SessionData; internal: SessionData } {
+  const user: SessionData = {};
+  const internal: SessionData = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (INTERNAL_KEYS.includes(key)) internal[key] = value;
+    else user[key] = value;
+  }
+  return { user, internal };
+}
 
 /** A recorded change, replayed in order onto the latest stored data when a save conflicts. */
 export type Mutation = (draft: SessionData) => SessionData | undefined;
@@ -109,13 +127,12 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** The session's data (frozen). */
   get data(): Readonly<Partial<Data>> {
-    const { [FLASH_KEY]: _flash, ...data } = this.working;
-    return data as Partial<Data>;
+    return splitInternal(this.working).user as Partial<Data>;
   }
 
   /** Reads one value (frozen). */
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    if (key === FLASH_KEY) return undefined;
+    if (INTERNAL_KEYS.includes(key)) return undefined;
     return this.working[key] as Data[K] | undefined;
   }
 
@@ -152,11 +169,9 @@ export class Session<Data extends SessionData = SessionData> {
    */
   update(fn: (draft: Partial<Data>) => Partial<Data> | undefined): void {
     this.mutate((draft) => {
-      const flash = draft[FLASH_KEY];
-      delete draft[FLASH_KEY];
-      const next = toJson(fn(draft as Partial<Data>) ?? draft, 'update()') as SessionData;
-      if (flash !== undefined) next[FLASH_KEY] = flash;
-      return next;
+      const { user, internal } = splitInternal(draft);
+      const next = toJson(fn(user as Partial<Data>) ?? user, 'update()') as SessionData;
+      return { ...splitInternal(next).user, ...internal };
     });
   }
 
@@ -228,7 +243,21 @@ export class Session<Data extends SessionData = SessionData> {
     return this.engine.save(this as unknown as Session<SessionData>);
   }
 
-  /** @internal The working data, flash included. */
+  /** @internal Reads one of Coatcheck's internal keys (see {@link INTERNAL_KEYS}). */
+  readInternal(key: string): unknown {
+    return this.working[key];
+  }
+
+  /** @internal Writes one of Coatcheck's internal keys; recorded and re-applied like any change. */
+  writeInternal(key: string, value: unknown): void {
+    const copy = toJson(value, key);
+    this.mutate((draft) => {
+      draft[key] = structuredClone(copy);
+      return undefined;
+    });
+  }
+
+  /** @internal The working data, internal keys included. */
   rawData(): SessionData {
     return this.working;
   }
@@ -252,7 +281,7 @@ export function applyMutations(base: SessionData, mutations: readonly Mutation[]
 }
 
 function assertUserKey(key: string): void {
-  if (typeof key !== 'string' || key === FLASH_KEY) {
+  if (typeof key !== 'string' || INTERNAL_KEYS.includes(key)) {
     throw new CoatcheckError(
       'INVALID_ARGUMENT',
       `session key ${JSON.stringify(key)} is reserved or not a string`,

@@ -19,11 +19,11 @@ import { SealedCookieBackend } from './sealed.js';
 import {
   applyMutations,
   type ClientInfo,
-  FLASH_KEY,
   Session,
   type SessionData,
   type SessionEngine,
   type SessionState,
+  splitInternal,
 } from './session.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { isExpired, type SessionRecord, type SessionStore } from './store.js';
@@ -257,23 +257,18 @@ export class Sessions<Data extends SessionData = SessionData> {
     }
     let data = record.data;
     if (this.schema) {
-      const { [FLASH_KEY]: flash, ...userData } = data;
-      const result = await this.schema['~standard'].validate(userData);
+      const { user, internal } = splitInternal(data);
+      const result = await this.schema['~standard'].validate(user);
       if (result.issues) {
         state.cookie = 'clear';
         await this.emit(
           'invalid-data',
           { ...state, id, record },
-          {
-            reason: result.issues.map((issue) => issue.message).join('; '),
-          },
+          { reason: result.issues.map((issue) => issue.message).join('; ') },
         );
         return this.newSession(state);
       }
-      data =
-        flash === undefined
-          ? { ...(result.value as SessionData) }
-          : { ...(result.value as SessionData), [FLASH_KEY]: flash };
+      data = { ...(result.value as SessionData), ...internal };
     }
     state.token = opened.token;
     state.id = id;

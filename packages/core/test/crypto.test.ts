@@ -17,6 +17,23 @@ describe('crypto on Node and on Web Crypto alone', () => {
     expect(await web.verify('other', signature)).toBe(-1);
   });
 
+  it('accepts only the canonical spelling of a signature', async () => {
+    const ring = new KeyRing([SECRET]);
+    const signature = await ring.sign('token');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(signature.at(-1) as string);
+    // The last character carries 4 payload bits and 2 unused ones: flip the unused ones.
+    for (const variant of [last ^ 1, last ^ 2, last ^ 3]) {
+      expect(await ring.verify('token', signature.slice(0, -1) + alphabet[variant])).toBe(-1);
+    }
+    expect(
+      await new KeyRing([SECRET], 'secrets', undefined).verify(
+        'token',
+        signature.slice(0, -1) + alphabet[last ^ 1],
+      ),
+    ).toBe(-1);
+  });
+
   it('hashes identically on both paths', async () => {
     expect(await sha256('token', undefined)).toBe(await sha256('token'));
     expect(await sha256('token')).toBe('PEaenWxYddN6Q_NT1PiOYfz4EsZu7jRXRlpAsNpBU-A');

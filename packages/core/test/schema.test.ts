@@ -31,6 +31,26 @@ describe('typed and validated data', () => {
     expect(events[0]?.reason).toBeTruthy();
   });
 
+  it('keeps internal keys (flash, CSRF secret) through a schema that strips unknown keys', async () => {
+    const { csrfToken, verifyCsrfToken } = await import('../src/csrf.js');
+    const sessions = createSessions({
+      store: new MemoryStore(),
+      secrets: [SECRET],
+      schema: z.object({ cart: z.array(z.string()).optional() }),
+    });
+    const session = await sessions.load({});
+    session.set('cart', ['apple']);
+    const token = csrfToken(session);
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    const reloaded = await sessions.load({ cookie });
+    expect(reloaded.isNew).toBe(false);
+    expect(verifyCsrfToken(reloaded, token)).toBe(true);
+    expect(() => reloaded.set('__csrf' as never, 'x' as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(reloaded.data).toEqual({ cart: ['apple'] });
+  });
+
   it('types get() and set() from the Data parameter', async () => {
     const sessions = createSessions<{ cart: string[]; visits: number }>({
       store: new MemoryStore(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CSRF_KEY, csrfToken, verifyCsrfToken } from '../../src/csrf.js';
+import { csrfToken, verifyCsrfToken } from '../../src/csrf.js';
 import { requireSession as expressGuard, sessionMiddleware as expressSessions } from '../../src/express.js';
 import { sessionPlugin } from '../../src/fastify.js';
 import { withSession } from '../../src/fetch.js';
@@ -11,6 +11,7 @@ import {
   webHeaderTarget,
   writeSessionHeaders,
 } from '../../src/integration.js';
+import { CSRF_KEY } from '../../src/session.js';
 import { SECRET } from './harness.js';
 
 const sessions = createSessions({ store: new MemoryStore(), secrets: [SECRET] });
@@ -120,7 +121,7 @@ describe('CSRF token', () => {
     expect(verifyCsrfToken(session, 'anything')).toBe(false);
     const token = csrfToken(session);
     expect(session.isDirty).toBe(true);
-    expect(session.get(CSRF_KEY)).toMatchObject({ userId: null });
+    expect(session.readInternal(CSRF_KEY)).toMatchObject({ userId: null });
     expect(token).toMatch(/^[\w-]{86}$/);
     expect(verifyCsrfToken(session, token)).toBe(true);
 
