@@ -1,7 +1,8 @@
 // The smallest useful Coatcheck server: node:http, the in-memory store, a visit counter and login/logout.
 // Run it with `pnpm example`, then open http://localhost:3000.
-import { createServer } from 'node:http';
+
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { createSessions, MemoryStore } from '@coatcheck/core';
 
 const sessions = createSessions({
@@ -12,7 +13,11 @@ const sessions = createSessions({
 });
 
 const server = createServer(async (req, res) => {
-  const session = await sessions.load({ cookie: req.headers.cookie, ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] });
+  const session = await sessions.load({
+    cookie: req.headers.cookie,
+    ip: req.socket.remoteAddress,
+    userAgent: req.headers['user-agent'],
+  });
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/login') await session.login(url.searchParams.get('user') || 'alice');
   if (url.pathname === '/logout') await session.logout();

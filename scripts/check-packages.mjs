@@ -13,7 +13,10 @@ for (const dir of readdirSync('packages')) {
   for (const [tool, args] of [
     ['publint', ['publint', '--strict', path]],
     // ESM-only packages (the vitest suite) are checked as such; the rest must also work from CommonJS.
-    ['attw', ['attw', '--pack', path, '--profile', esmOnly ? 'esm-only' : 'node16', '--format', 'table-flipped']],
+    [
+      'attw',
+      ['attw', '--pack', path, '--profile', esmOnly ? 'esm-only' : 'node16', '--format', 'table-flipped'],
+    ],
   ]) {
     console.log(`\n— ${tool} ${manifest.name}`);
     const { status } = spawnSync('npx', args, { stdio: 'inherit' });

@@ -125,7 +125,7 @@ export class KeyRing {
     const bytes = fromBase64Url(signature);
     // Only the canonical spelling: the last base64url character has unused bits, and a cookie altered in
     // them must not verify.
-    if (!bytes || bytes.length !== 32 || toBase64Url(bytes) !== signature) return -1;
+    if (bytes?.length !== 32 || toBase64Url(bytes) !== signature) return -1;
     if (this.native) {
       const native = this.native;
       return this.nativeKeys(native).findIndex((key) =>
