@@ -41,6 +41,8 @@ beforeAll(async () => {
     SESSION_SECRETS: TEST_SECRET,
   };
   demo = await startDemo(readConfig(env));
+  // Only this test writes there: start empty, so the folder holds exactly this run's screenshots.
+  await rm(ARTIFACTS, { recursive: true, force: true });
   await mkdir(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
