@@ -1,0 +1,32 @@
+import { CoatcheckError } from '@coatcheck/core';
+
+/**
+ * The few commands the store sends, typed structurally so any ioredis `Redis` or `Cluster` (5.x, 6.x)
+ * fits without tying you to the exact ioredis version this package was built against.
+ *
+ * The store never creates, configures or closes the client: you own its lifecycle.
+ */
+export interface RedisClientLike {
+  /** Runs a cached Lua script by its SHA-1 (`EVALSHA`). */
+  evalsha(sha1: string, numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** Runs a Lua script (`EVAL`); used once per node when the script is not cached there yet. */
+  eval(script: string, numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** Reads a whole hash (`HGETALL`); a missing key reads as `{}`. */
+  hgetall(key: string): Promise<Record<string, string>>;
+  /** Removes members from a sorted set (`ZREM`). */
+  zrem(key: string, ...members: string[]): Promise<number>;
+}
+
+const REQUIRED_METHODS = ['evalsha', 'eval', 'hgetall', 'zrem'] as const;
+
+/** Checks at construction that `client` can run every command the store sends. */
+export function assertRedisClient(client: unknown): asserts client is RedisClientLike {
+  for (const method of REQUIRED_METHODS) {
+    if (typeof (client as Record<string, unknown> | null | undefined)?.[method] !== 'function') {
+      throw new CoatcheckError(
+        'INVALID_OPTION',
+        `option \`client\` must be an ioredis Redis or Cluster client (it has no ${method}() method)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,197 @@
+import {
+  CoatcheckError,
+  isExpired,
+  recordExpiresAt,
+  type SessionRecord,
+  type SessionStore,
+  type StoredSession,
+  type TouchUpdate,
+} from '@coatcheck/core';
+import { assertRedisClient, type RedisClientLike } from './client.js';
+import { recordFromHash, recordToHashFields } from './record-hash.js';
+import {
+  CREATE,
+  DELETE,
+  DELETE_IF_OWNED,
+  INDEX_ADD,
+  INDEX_READ,
+  type LuaScript,
+  REPLACE,
+  runScript,
+  TOUCH,
+} from './scripts.js';
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * An ioredis `Redis` or `Cluster` you created (ioredis 5 or 6). The store never builds, configures or
+   * closes it. Recommended so that requests fail fast with `STORE_ERROR` while Redis is unreachable:
+   * `maxRetriesPerRequest: 1` on a `Redis`; `enableOfflineQueue: false` and
+   * `redisOptions: { maxRetriesPerRequest: 1 }` on a `Cluster` (then wait for its `ready` event at start-up).
+   */
+  client: RedisClientLike;
+  /**
+   * Prepended to every key: records live at `<prefix>session:<id>`, per-user indexes at
+   * `<prefix>user:<userId>`. Give each app (or each test run) its own.
+   * @default 'coatcheck:'
+   */
+  prefix?: string;
+}
+
+/**
+ * Sessions in Redis or Redis Cluster through ioredis.
+ *
+ * - A record is a hash whose TTL is its deadline (the earlier of idle and absolute), so Redis deletes it.
+ * - `create`, `replace` (compare-and-set on `version`), `touch` and the deletes are Lua scripts on one key:
+ *   atomic on the server, one round trip, and valid on Cluster whatever slot the key hashes to.
+ * - A user's sessions are listed by a sorted set per user (score: the record's absolute deadline). It lives
+ *   in another slot than the records, so it is written *before* a record gains an owner and cleaned
+ *   *after* a record is deleted: an interrupted step leaves at most a stale entry, which is never
+ *   returned, never deletes anyone else's record, and is dropped once its deadline passes.
+ *
+ * ```ts
+ * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 }) });
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  private readonly client: RedisClientLike;
+  private readonly prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    if (!options || typeof options !== 'object') {
+      throw new CoatcheckError('INVALID_OPTION', 'option `options` must be an object with a `client`');
+    }
+    assertRedisClient(options.client);
+    this.client = options.client;
+    const prefix = options.prefix ?? 'coatcheck:';
+    if (typeof prefix !== 'string') {
+      throw new CoatcheckError('INVALID_OPTION', `option \`prefix\` must be a string (got ${typeof prefix})`);
+    }
+    this.prefix = prefix;
+  }
+
+  /** The key of the record with store id `id`. */
+  recordKey(id: string): string {
+    return `${this.prefix}session:${id}`;
+  }
+
+  /** The key of `userId`'s index of record ids. */
+  userIndexKey(userId: string): string {
+    return `${this.prefix}user:${userId}`;
+  }
+
+  /** One round trip (two when the record has a user: the index entry is written first). */
+  async create(id: string, record: SessionRecord): Promise<boolean> {
+    const now = Date.now();
+    const ttlMs = ttlOf(record, now);
+    if (record.userId !== null && ttlMs > 0) await this.index(record.userId, id, record, now);
+    const created = await this.run(CREATE, this.recordKey(id), [
+      String(now),
+      String(ttlMs),
+      ...recordToHashFields(record),
+    ]);
+    return created === 1;
+  }
+
+  /** One round trip (`HGETALL`). */
+  async get(id: string): Promise<SessionRecord | null> {
+    const record = recordFromHash(await this.client.hgetall(this.recordKey(id)));
+    return record && !isExpired(record) ? record : null;
+  }
+
+  /**
+   * One round trip. A replace that gives the record a new owner or a later absolute deadline (core never
+   * does either: login creates a new record) first learns so from the script, indexes, and retries: three.
+   */
+  async replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    const now = Date.now();
+    const key = this.recordKey(id);
+    const args = (indexed: boolean) => [
+      String(now),
+      String(ttlOf(record, now)),
+      String(expectedVersion),
+      indexed ? '1' : '0',
+      record.userId ?? '',
+      record.userId === null ? '0' : '1',
+      String(record.absoluteExpiresAt),
+      ...recordToHashFields(record),
+    ];
+    let replaced = await this.run(REPLACE, key, args(false));
+    if (replaced === -1 && record.userId !== null) {
+      await this.index(record.userId, id, record, now);
+      replaced = await this.run(REPLACE, key, args(true));
+    }
+    return replaced === 1;
+  }
+
+  /** One round trip; sends two numbers, never the data. */
+  async touch(id: string, update: TouchUpdate): Promise<boolean> {
+    const touched = await this.run(TOUCH, this.recordKey(id), [
+      String(Date.now()),
+      String(update.idleExpiresAt),
+      String(update.lastSeenAt),
+    ]);
+    return touched === 1;
+  }
+
+  /** One round trip, plus one to clean the owner's index when the record had a user. */
+  async delete(id: string): Promise<void> {
+    const owner = await this.run(DELETE, this.recordKey(id), []);
+    // Record first, index second: if this is interrupted, a stale entry remains and is ignored.
+    if (typeof owner === 'string') await this.client.zrem(this.userIndexKey(owner), id);
+  }
+
+  /** Two round trips: the index (dropping entries past their deadline), then every record in parallel. */
+  async listByUser(userId: string): Promise<StoredSession[]> {
+    const ids = await this.indexedIds(userId);
+    const now = Date.now();
+    const records = await Promise.all(
+      ids.map(async (id) => recordFromHash(await this.client.hgetall(this.recordKey(id)))),
+    );
+    // Stale entries (record gone, or now another user's) are skipped, not removed: a create may be
+    // between writing its index entry and its record, and removing that entry would hide a live session.
+    return ids.flatMap((id, i) => {
+      const record = records[i];
+      return record && record.userId === userId && !isExpired(record, now) ? [{ id, record }] : [];
+    });
+  }
+
+  /**
+   * Three round trips: the index, the owned records deleted in parallel (each only if it still belongs to
+   * `userId`), then their index entries. Interrupted, it leaves the not-yet-deleted records indexed, so
+   * calling it again finishes the job.
+   */
+  async deleteByUser(userId: string, options: { exceptId?: string } = {}): Promise<number> {
+    const ids = (await this.indexedIds(userId)).filter((id) => id !== options.exceptId);
+    const now = String(Date.now());
+    const deleted = await Promise.all(
+      ids.map(async (id) => (await this.run(DELETE_IF_OWNED, this.recordKey(id), [now, userId])) === 1),
+    );
+    const deletedIds = ids.filter((_, i) => deleted[i]);
+    if (deletedIds.length > 0) await this.client.zrem(this.userIndexKey(userId), ...deletedIds);
+    return deletedIds.length;
+  }
+
+  /** Writes (or raises) `id`'s entry in its owner's index; must precede the record write. */
+  private async index(userId: string, id: string, record: SessionRecord, now: number): Promise<void> {
+    await this.run(INDEX_ADD, this.userIndexKey(userId), [String(now), String(record.absoluteExpiresAt), id]);
+  }
+
+  private async indexedIds(userId: string): Promise<string[]> {
+    return (await this.run(INDEX_READ, this.userIndexKey(userId), [String(Date.now())])) as string[];
+  }
+
+  private run(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
+    return runScript(this.client, script, key, args);
+  }
+}
+
+/** Creates a {@link RedisStore}; see {@link RedisStoreOptions}. */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
+
+/** Milliseconds until the record's deadline, rounded up so Redis never expires a key early. */
+function ttlOf(record: SessionRecord, nowMs: number): number {
+  return Math.ceil(recordExpiresAt(record) - nowMs);
+}

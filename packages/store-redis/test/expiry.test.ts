@@ -1,0 +1,106 @@
+import { type Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/index.js';
+import { deleteKeysWithPrefix, newId, randomPrefix, record, sleep, topologies } from './helpers.js';
+
+describe.each(topologies)('native expiry ($name)', ({ connect }) => {
+  let client: Redis | Cluster;
+  let store: RedisStore;
+  const prefix = randomPrefix();
+
+  beforeAll(() => {
+    client = connect();
+    store = new RedisStore({ client, prefix });
+  });
+  afterAll(async () => {
+    // Cluster nodes are thrown away after the run; the shared standalone server is cleaned.
+    if (client instanceof Redis) await deleteKeysWithPrefix(client, prefix);
+    await client.quit();
+  });
+
+  /**
+   * The key's TTL matches `deadline`: at most the time left when the write began (it cannot be longer than
+   * the TTL the write set) and, on a loaded machine, not much less than the time left now.
+   */
+  async function expectTtlOf(key: string, deadline: number, writeStartedAt: number) {
+    const ttlMs = await client.pttl(key);
+    expect(ttlMs).toBeLessThanOrEqual(deadline - writeStartedAt + 1);
+    expect(ttlMs).toBeGreaterThan(deadline - Date.now() - 10_000);
+  }
+
+  it('gives a record the TTL of its idle deadline when that comes first', async () => {
+    const id = newId();
+    const startedAt = Date.now();
+    const r = record({ idleExpiresAt: startedAt + 30_000, absoluteExpiresAt: startedAt + 90_000 });
+    await store.create(id, r);
+    await expectTtlOf(store.recordKey(id), r.idleExpiresAt, startedAt);
+  });
+
+  it('gives a record the TTL of its absolute deadline when that comes first', async () => {
+    const id = newId();
+    const startedAt = Date.now();
+    const r = record({ idleExpiresAt: startedAt + 90_000, absoluteExpiresAt: startedAt + 30_000 });
+    await store.create(id, r);
+    await expectTtlOf(store.recordKey(id), r.absoluteExpiresAt, startedAt);
+  });
+
+  it('moves the TTL with touch and replace, never past the absolute deadline', async () => {
+    const id = newId();
+    const now = Date.now();
+    const r = record({ idleExpiresAt: now + 20_000, absoluteExpiresAt: now + 60_000 });
+    await store.create(id, r);
+
+    const key = store.recordKey(id);
+    let startedAt = Date.now();
+    await store.touch(id, { idleExpiresAt: now + 40_000, lastSeenAt: now });
+    await expectTtlOf(key, now + 40_000, startedAt);
+
+    startedAt = Date.now();
+    await store.touch(id, { idleExpiresAt: now + 500_000, lastSeenAt: now });
+    await expectTtlOf(key, r.absoluteExpiresAt, startedAt);
+
+    startedAt = Date.now();
+    await store.replace(id, { ...r, idleExpiresAt: now + 10_000, version: 2 }, 1);
+    await expectTtlOf(key, now + 10_000, startedAt);
+  });
+
+  it('lets Redis delete the key itself when the deadline passes', async () => {
+    const id = newId();
+    await store.create(id, record({ idleExpiresAt: Date.now() + 300 }));
+    expect(await client.exists(store.recordKey(id))).toBe(1);
+    await sleep(1_000);
+    expect(await client.exists(store.recordKey(id))).toBe(0);
+  });
+
+  it("keeps a user's index only as long as their latest session may live", async () => {
+    const user = `user-${newId()}`;
+    const now = Date.now();
+    await store.create(newId(), record({ userId: user, absoluteExpiresAt: now + 90_000 }));
+    const startedAt = Date.now();
+    await store.create(newId(), record({ userId: user, absoluteExpiresAt: now + 30_000 }));
+    await expectTtlOf(store.userIndexKey(user), now + 90_000, startedAt);
+  });
+
+  it('drops index entries whose deadline has passed when the index is read', async () => {
+    const user = `user-${newId()}`;
+    const now = Date.now();
+    await store.create(
+      newId(),
+      record({ userId: user, idleExpiresAt: now + 300, absoluteExpiresAt: now + 300 }),
+    );
+    const lasting = newId();
+    await store.create(lasting, record({ userId: user }));
+    expect(await client.zcard(store.userIndexKey(user))).toBe(2);
+    await sleep(1_000);
+    expect((await store.listByUser(user)).map((s) => s.id)).toEqual([lasting]);
+    expect(await client.zrange(store.userIndexKey(user), 0, -1)).toEqual([lasting]);
+  });
+
+  it('writes nothing for a record that is already past its deadline', async () => {
+    const id = newId();
+    const user = `user-${newId()}`;
+    expect(await store.create(id, record({ userId: user, idleExpiresAt: Date.now() - 1 }))).toBe(true);
+    expect(await client.exists(store.recordKey(id))).toBe(0);
+    expect(await client.exists(store.userIndexKey(user))).toBe(0);
+  });
+});

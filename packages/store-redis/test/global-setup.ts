@@ -1,0 +1,16 @@
+import type { TestProject } from 'vitest/node';
+import { TestCluster } from './test-cluster.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Seed URLs of the 3-master cluster this run started: `redis://127.0.0.1:P,…`. */
+    redisClusterUrl: string;
+  }
+}
+
+/** Starts the Redis Cluster the tests share for this run, and stops it afterwards. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { cluster, url } = await TestCluster.start();
+  project.provide('redisClusterUrl', url);
+  return () => cluster.destroy();
+}

@@ -1,0 +1,210 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoatcheckError, createSessions } from '@coatcheck/core';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/index.js';
+import { cookieOf, SECRET } from './helpers.js';
+import { TestCluster } from './test-cluster.js';
+
+const run = promisify(execFile);
+
+/**
+ * A Redis server of this test's own, stopped and started again while the app keeps running. It saves to
+ * an RDB file on shutdown and loads it on start, so sessions outlive the outage as they would on a
+ * persistent production server.
+ */
+class DedicatedRedis {
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  static async create(): Promise<DedicatedRedis> {
+    const server = new DedicatedRedis(
+      await freePort(),
+      await mkdtemp(join(tmpdir(), 'coatcheck-redis-outage-')),
+    );
+    await server.start();
+    return server;
+  }
+
+  async start(): Promise<void> {
+    await run('redis-server', [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+      '--dbfilename',
+      'dump.rdb',
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      join(this.dir, 'redis.pid'),
+      '--logfile',
+      join(this.dir, 'redis.log'),
+    ]);
+    await this.until(async () => (await this.cli('ping')) === 'PONG', 'answer PING');
+  }
+
+  /** SHUTDOWN SAVE: the data goes to disk, every connection drops, the port closes. */
+  async stop(): Promise<void> {
+    await this.cli('shutdown', 'save').catch(() => undefined);
+    await this.until(async () => (await this.cli('ping').catch(() => 'down')) !== 'PONG', 'stop');
+  }
+
+  async destroy(): Promise<void> {
+    await this.cli('shutdown', 'nosave').catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async cli(...args: string[]): Promise<string> {
+    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...args], {
+      timeout: 10_000,
+    });
+    return stdout.trim();
+  }
+
+  private async until(condition: () => Promise<boolean>, what: string): Promise<void> {
+    for (let waited = 0; waited < 30_000; waited += 100) {
+      if (await condition().catch(() => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`redis-server on port ${this.port} did not ${what} within 30 s`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function nextEvent(client: Redis | Cluster, event: 'ready' | 'close' | 'end'): Promise<void> {
+  return new Promise((resolve) => client.once(event, () => resolve()));
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<CoatcheckError> {
+  const failure = await promise.then(
+    () => {
+      throw new Error('succeeded while Redis was down');
+    },
+    (error: unknown) => error,
+  );
+  expect(failure).toBeInstanceOf(CoatcheckError);
+  expect(failure).toMatchObject({ code: 'STORE_ERROR' });
+  expect((failure as CoatcheckError).cause).toBeInstanceOf(Error);
+  return failure as CoatcheckError;
+}
+
+describe('a dropped connection (standalone server stopped and restarted)', () => {
+  let server: DedicatedRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    server = await DedicatedRedis.create();
+    // The options the README recommends: fail a request after one reconnection attempt, not twenty.
+    client = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1 });
+    // Connection errors while the server is down are expected; without a listener ioredis prints them.
+    client.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.destroy();
+  });
+
+  it('gives load() a STORE_ERROR with the cause while down, and the first request after works', async () => {
+    const sessions = createSessions({
+      store: new RedisStore({ client }),
+      secrets: [SECRET],
+      cookie: { secure: false },
+    });
+    const session = await sessions.load();
+    session.set('cart', ['apple']);
+    await session.login('ada');
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+
+    const closed = nextEvent(client, 'close');
+    await server.stop();
+    await closed;
+
+    expect((await failureOf(sessions.load({ cookie }))).message).toMatch(/store\.get failed/);
+
+    const ready = nextEvent(client, 'ready');
+    await server.start();
+    await ready;
+
+    // The very first request after reconnecting: a read, then a save (its script is not cached yet on the
+    // restarted server, so this also exercises the EVALSHA → EVAL fallback).
+    const loaded = await sessions.load({ cookie });
+    expect(loaded.userId).toBe('ada');
+    expect(loaded.get('cart')).toEqual(['apple']);
+    loaded.set('cart', ['apple', 'pear']);
+    await sessions.commit(loaded);
+    expect((await sessions.load({ cookie })).get('cart')).toEqual(['apple', 'pear']);
+  });
+});
+
+describe('a dropped connection (Redis Cluster stopped and started again)', () => {
+  let cluster: TestCluster;
+  let client: Cluster;
+
+  beforeAll(async () => {
+    const started = await TestCluster.start();
+    cluster = started.cluster;
+    const seeds = started.url
+      .split(',')
+      .map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) }));
+    // The options the README recommends for Cluster: commands fail at once while it is not connected,
+    // instead of waiting in ioredis' offline queue until the cluster is back.
+    client = new Cluster(seeds, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } });
+    client.on('error', () => undefined);
+    await nextEvent(client, 'ready');
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.destroy();
+  });
+
+  it('gives load() and commit() a STORE_ERROR while down, and the first request after works', async () => {
+    const sessions = createSessions({
+      store: new RedisStore({ client }),
+      secrets: [SECRET],
+      cookie: { secure: false },
+    });
+    const session = await sessions.load();
+    session.set('cart', ['apple']);
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+
+    await cluster.stop();
+    expect((await failureOf(sessions.load({ cookie }))).message).toMatch(/store\.get failed/);
+    const unsaved = await sessions.load();
+    unsaved.set('cart', ['pear']);
+    expect((await failureOf(sessions.commit(unsaved))).message).toMatch(/store\.create failed/);
+
+    // The script starts an empty cluster (its nodes keep no data): the old session is gone, and the
+    // first request after reconnecting gets a new one without an error.
+    await cluster.start();
+    if (client.status !== 'ready') await nextEvent(client, 'ready');
+    const afterOutage = await sessions.load({ cookie });
+    expect(afterOutage.isNew).toBe(true);
+    afterOutage.set('cart', ['plum']);
+    const newCookie = cookieOf((await sessions.commit(afterOutage)).headers);
+    expect((await sessions.load({ cookie: newCookie })).get('cart')).toEqual(['plum']);
+  });
+});
