@@ -62,7 +62,7 @@ export class StoreBackend implements RecordBackend {
     for (let attempt = 0; attempt < 3; attempt++) {
       const token = generateToken();
       const id = await storeIdOf(token);
-      if (await callStore('create', () => this.store.create(id, record))) return { id, token };
+      if (await callStore('store.create', () => this.store.create(id, record))) return { id, token };
     }
     throw new CoatcheckError(
       'STORE_ERROR',
@@ -71,19 +71,19 @@ export class StoreBackend implements RecordBackend {
   }
 
   get(id: string): Promise<SessionRecord | null> {
-    return callStore('get', () => this.store.get(id));
+    return callStore('store.get', () => this.store.get(id));
   }
 
   replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
-    return callStore('replace', () => this.store.replace(id, record, expectedVersion));
+    return callStore('store.replace', () => this.store.replace(id, record, expectedVersion));
   }
 
   touch(id: string, update: TouchUpdate): Promise<boolean> {
-    return callStore('touch', () => this.store.touch(id, update));
+    return callStore('store.touch', () => this.store.touch(id, update));
   }
 
   delete(id: string): Promise<void> {
-    return callStore('delete', () => this.store.delete(id));
+    return callStore('store.delete', () => this.store.delete(id));
   }
 
   async cookieValue(_id: string, token: string | null): Promise<string> {

@@ -43,15 +43,21 @@ export function invalidOption(option: string, problem: string): never {
 }
 
 /**
- * Runs a store call and turns any failure into `STORE_ERROR` with the original as `cause`, so callers
- * handle one error type whatever the backend.
+ * Turns any failure of a backend call into `STORE_ERROR` with the original as `cause` (a
+ * `CoatcheckError` passes through unchanged), so callers handle one error type whatever the backend.
+ * For stores' own background work (sweepers, index creation, audit writes).
  */
-export async function callStore<T>(operation: string, call: () => Promise<T>): Promise<T> {
+export function storeError(operation: string, error: unknown): CoatcheckError {
+  if (error instanceof CoatcheckError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new CoatcheckError('STORE_ERROR', `${operation} failed: ${reason}`, { cause: error });
+}
+
+/** Runs a backend call, reporting a failure through {@link storeError}. */
+export async function callStore<T>(operation: string, call: () => PromiseLike<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof CoatcheckError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CoatcheckError('STORE_ERROR', `store.${operation} failed: ${reason}`, { cause: error });
+    throw storeError(operation, error);
   }
 }

@@ -1,7 +1,14 @@
 export type { CookieOptions, ResolvedCookieOptions } from './cookie.js';
 export { MAX_COOKIE_AGE_SECONDS, MAX_COOKIE_BYTES, readCookieValues, serializeCookie } from './cookie.js';
 export { generateToken, KeyRing, MIN_SECRET_BYTES, publicHandleOf, storeIdOf } from './crypto.js';
-export { CoatcheckError, type CoatcheckErrorCode, isCoatcheckError } from './errors.js';
+export {
+  CoatcheckError,
+  type CoatcheckErrorCode,
+  callStore,
+  invalidOption,
+  isCoatcheckError,
+  storeError,
+} from './errors.js';
 export type { SessionEvent, SessionEventListener, SessionEventType } from './events.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { type ClientInfo, Session, type SessionData } from './session.js';

@@ -301,7 +301,7 @@ export class Sessions<Data extends SessionData = SessionData> {
   /** The sessions of `userId`, newest first, for a "your active devices" screen. */
   async listForUser(userId: string, current?: Session<Data>): Promise<SessionInfo[]> {
     const store = this.serverStore('listForUser');
-    const stored = await callStore('listByUser', () => store.listByUser(userId));
+    const stored = await callStore('store.listByUser', () => store.listByUser(userId));
     const now = this.now();
     const infos = await Promise.all(
       stored
@@ -328,7 +328,7 @@ export class Sessions<Data extends SessionData = SessionData> {
    */
   async revoke(userId: string, handle: string): Promise<boolean> {
     const store = this.serverStore('revoke');
-    const stored = await callStore('listByUser', () => store.listByUser(userId));
+    const stored = await callStore('store.listByUser', () => store.listByUser(userId));
     for (const { id, record } of stored) {
       if ((await publicHandleOf(id)) !== handle) continue;
       await this.backend.delete(id);
@@ -347,8 +347,8 @@ export class Sessions<Data extends SessionData = SessionData> {
     const store = this.serverStore('revokeAll');
     const exceptId = options.except?.state.id ?? undefined;
     const listening = this.events.has('revoked');
-    const before = listening ? await callStore('listByUser', () => store.listByUser(userId)) : [];
-    const count = await callStore('deleteByUser', () =>
+    const before = listening ? await callStore('store.listByUser', () => store.listByUser(userId)) : [];
+    const count = await callStore('store.deleteByUser', () =>
       store.deleteByUser(userId, exceptId ? { exceptId } : undefined),
     );
     for (const { id, record } of before) {
@@ -544,7 +544,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     const limit = this.maxSessionsPerUser;
     if (limit === undefined || !this.store) return;
     const store = this.store;
-    const stored = await callStore('listByUser', () => store.listByUser(userId));
+    const stored = await callStore('store.listByUser', () => store.listByUser(userId));
     if (stored.length <= limit) return;
     const oldestFirst = stored
       .filter(({ id }) => id !== keepId)

@@ -1,4 +1,4 @@
-import { CoatcheckError } from '@coatcheck/core';
+import { CoatcheckError, storeError } from '@coatcheck/core';
 import type { MongoCollectionLike } from './mongo-client.js';
 
 /** How expired records leave the collection; see `MongoStoreOptions.autoRemove`. */
@@ -63,9 +63,7 @@ function refusesTtl(error: unknown): boolean {
 }
 
 function indexError(error: unknown): CoatcheckError {
-  return new CoatcheckError('STORE_ERROR', `creating the session indexes failed: ${messageOf(error)}`, {
-    cause: error,
-  });
+  return storeError('creating the session indexes', error);
 }
 
 function messageOf(error: unknown): string {

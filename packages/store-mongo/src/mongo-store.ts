@@ -1,10 +1,12 @@
 import {
-  CoatcheckError,
+  type CoatcheckError,
+  invalidOption,
   isCoatcheckError,
   isExpired,
   type SessionRecord,
   type SessionStore,
   type StoredSession,
+  storeError,
   type TouchUpdate,
 } from '@coatcheck/core';
 import { expiredAt, liveAt, toFields, toRecord } from './document.js';
@@ -229,7 +231,7 @@ export class MongoStore implements SessionStore {
     this.sweepTimer = setTimeout(() => {
       this.sweeping = this.deleteExpired().then(
         () => {},
-        (error: unknown) => this.onSweepError(asStoreError('deleteExpired', error)),
+        (error: unknown) => this.onSweepError(storeError('MongoStore.deleteExpired', error)),
       );
       void this.sweeping.finally(() => {
         this.sweeping = null;
@@ -259,14 +261,4 @@ function resolveCollection(options: MongoStoreOptions): MongoCollectionLike {
     invalidOption('collectionName', `must be a valid collection name (got ${JSON.stringify(name)})`);
   }
   return db.collection(name);
-}
-
-function invalidOption(option: string, problem: string): never {
-  throw new CoatcheckError('INVALID_OPTION', `MongoStore option \`${option}\` ${problem}`);
-}
-
-function asStoreError(operation: string, error: unknown): CoatcheckError {
-  if (error instanceof CoatcheckError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new CoatcheckError('STORE_ERROR', `store.${operation} failed: ${reason}`, { cause: error });
 }

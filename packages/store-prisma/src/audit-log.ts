@@ -1,10 +1,11 @@
 import {
   CoatcheckError,
+  callStore,
+  invalidOption,
   type SessionEvent,
   type SessionEventListener,
   type SessionEventType,
 } from '@coatcheck/core';
-import { callDatabase, invalidOption } from './errors.js';
 import { modelDelegate } from './model-delegate.js';
 import { toEpochMs } from './session-row.js';
 
@@ -127,7 +128,7 @@ export class PrismaAuditLog {
       userAgent: event.userAgent,
       reason: event.reason ?? null,
     };
-    await callDatabase('audit log write', () => this.#events.createMany({ data: [row] }));
+    await callStore('audit log write', () => this.#events.createMany({ data: [row] }));
   }
 
   /**
@@ -143,7 +144,7 @@ export class PrismaAuditLog {
         `limit must be a whole number of at least 1 (got ${String(limit)})`,
       );
     }
-    const rows = await callDatabase('audit log query', () =>
+    const rows = await callStore('audit log query', () =>
       this.#events.findMany({ where: { userId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: limit }),
     );
     return rows.map(toEvent);
@@ -155,7 +156,7 @@ export class PrismaAuditLog {
    * @throws `STORE_ERROR` when the delete fails.
    */
   async deleteBefore(atMs: number): Promise<number> {
-    const { count } = await callDatabase('audit log delete', () =>
+    const { count } = await callStore('audit log delete', () =>
       this.#events.deleteMany({ where: { at: { lt: toEpochMs(atMs) } } }),
     );
     return count;

@@ -1,4 +1,4 @@
-import { invalidOption } from './errors.js';
+import { invalidOption } from '@coatcheck/core';
 
 /**
  * Finds `prisma[model]` and checks it has the methods a store calls, so a misspelt model or a client

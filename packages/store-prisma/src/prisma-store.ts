@@ -1,6 +1,5 @@
 import type { SessionRecord, SessionStore, StoredSession, TouchUpdate } from '@coatcheck/core';
-import { CoatcheckError } from '@coatcheck/core';
-import { invalidOption } from './errors.js';
+import { CoatcheckError, invalidOption } from '@coatcheck/core';
 import { modelDelegate } from './model-delegate.js';
 import { type SessionColumns, type SessionRow, toColumns, toEpochMs, toRecord } from './session-row.js';
 import { type SweeperOptions, startSweeper } from './sweeper.js';

@@ -1,5 +1,4 @@
-import { CoatcheckError } from '@coatcheck/core';
-import { invalidOption } from './errors.js';
+import { type CoatcheckError, invalidOption, storeError } from '@coatcheck/core';
 
 /** Options of {@link PrismaStore.startSweeper}. */
 export interface SweeperOptions {
@@ -35,7 +34,7 @@ export function startSweeper(
     running = sweep()
       .then(
         () => undefined,
-        (error: unknown) => onError(asStoreError(error)),
+        (error: unknown) => onError(storeError('sweeping expired sessions', error)),
       )
       .finally(() => {
         running = null;
@@ -47,10 +46,4 @@ export function startSweeper(
     clearInterval(timer);
     await running;
   };
-}
-
-function asStoreError(error: unknown): CoatcheckError {
-  if (error instanceof CoatcheckError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new CoatcheckError('STORE_ERROR', `sweeping expired sessions failed: ${reason}`, { cause: error });
 }

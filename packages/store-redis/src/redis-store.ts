@@ -1,5 +1,5 @@
 import {
-  CoatcheckError,
+  invalidOption,
   isExpired,
   recordExpiresAt,
   type SessionRecord,
@@ -59,13 +59,13 @@ export class RedisStore implements SessionStore {
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== 'object') {
-      throw new CoatcheckError('INVALID_OPTION', 'option `options` must be an object with a `client`');
+      invalidOption('options', 'must be an object with a `client`');
     }
     assertRedisClient(options.client);
     this.client = options.client;
     const prefix = options.prefix ?? 'coatcheck:';
     if (typeof prefix !== 'string') {
-      throw new CoatcheckError('INVALID_OPTION', `option \`prefix\` must be a string (got ${typeof prefix})`);
+      invalidOption('prefix', `must be a string (got ${typeof prefix})`);
     }
     this.prefix = prefix;
   }
