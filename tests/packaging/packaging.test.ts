@@ -19,11 +19,26 @@ const requirable = manifests
   .filter((m) => JSON.stringify(m.exports).includes('"require"'))
   .map((m) => m.name as string);
 // Peer dependencies a user would install next to our packages.
-const peers = ['vitest@~4.1.12', 'ioredis@^5.9.2', 'mongodb@^7.9.0', '@prisma/client@~7.10.0'];
+const peers = [
+  'vitest@~4.1.12',
+  'ioredis@^5.9.2',
+  'mongodb@^7.9.0',
+  'prisma@~7.10.0',
+  '@prisma/client@~7.10.0',
+  '@prisma/adapter-pg@~7.10.0',
+];
+const databaseUrl = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const pgSchema = `packaging_${process.pid}_${Date.now()}`;
 
 let project: string;
+let mongoUrl: string;
+const ferretPort = String(20_000 + Math.floor(Math.random() * 10_000));
 
 beforeAll(() => {
+  mongoUrl = execFileSync(join(root, 'scripts/ferretdb.sh'), ['start', ferretPort], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .at(-1) as string;
   project = mkdtempSync(join(tmpdir(), 'coatcheck-packaging-'));
   const tarballs = join(project, 'tarballs');
   for (const dir of publicPackages) {
@@ -39,11 +54,51 @@ beforeAll(() => {
     cwd: project,
     stdio: 'pipe',
   });
+
+  // What the store-prisma README tells a user to do: paste the model, `prisma generate`, apply the SQL.
+  const shipped = join(project, 'node_modules/@coatcheck/store-prisma/schema/postgresql');
+  writeFileSync(
+    join(project, 'schema.prisma'),
+    [
+      'generator client {\n  provider = "prisma-client"\n  output = "./generated"\n  importFileExtension = "ts"\n}',
+      'datasource db {\n  provider = "postgresql"\n}',
+      readFileSync(join(shipped, 'session.prisma'), 'utf8'),
+    ].join('\n'),
+  );
+  // Prisma's schema engine cannot be downloaded here and `generate` does not need it (ENVIRONMENT.md).
+  execFileSync('npx', ['prisma', 'generate', '--schema', 'schema.prisma'], {
+    cwd: project,
+    stdio: 'pipe',
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? '/bin/true',
+    },
+  });
+  execFileSync('psql', [databaseUrl, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE SCHEMA "${pgSchema}"`]);
+  execFileSync('psql', [databaseUrl, '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(shipped, 'session.sql')], {
+    env: { ...process.env, PGOPTIONS: `-c search_path=${pgSchema}` },
+  });
 });
 
 afterAll(() => {
+  execFileSync('psql', [databaseUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`], {
+    stdio: 'ignore',
+  });
+  execFileSync(join(root, 'scripts/ferretdb.sh'), ['stop', ferretPort], { stdio: 'ignore' });
   if (project) rmSync(project, { recursive: true, force: true });
 });
+
+const runtimes = { node: ['node'], node24: ['npx', '-y', 'node@24'] } as const;
+// Every store joins: its package installed from its tarball, talking to a real server.
+const servers = [
+  ['node', 'memory'],
+  ['node24', 'memory'],
+  ['node', 'redis'],
+  ['node24', 'redis'],
+  ['node', 'mongo'],
+  // The generated Prisma client is TypeScript: Node 24 strips the types; Node 20 users compile it.
+  ['node24', 'postgres'],
+] as const;
 
 describe('the published packages, installed with npm outside the workspace', () => {
   it('resolves our packages from the tarballs, not from the workspace', () => {
@@ -59,10 +114,10 @@ describe('the published packages, installed with npm outside the workspace', () 
     }
   });
 
-  it.each(['node', 'node24'])('loads every package through import and require on %s', (runtime) => {
-    const node = runtime === 'node' ? ['node'] : ['npx', '-y', 'node@24'];
+  it.each(['node', 'node24'] as const)('loads every package through import and require on %s', (runtime) => {
+    const node = runtimes[runtime];
     const run = (file: string, packages: string[]) =>
-      execFileSync(node[0] as string, [...node.slice(1), file, ...packages], {
+      execFileSync(node[0], [...node.slice(1), file, ...packages], {
         cwd: project,
         encoding: 'utf8',
       });
@@ -70,11 +125,19 @@ describe('the published packages, installed with npm outside the workspace', () 
     expect(run('require.cjs', requirable)).toContain('required @coatcheck/core');
   });
 
-  it.each(['node', 'node24'])(
-    'runs a server that creates, reads and destroys a session on %s',
-    async (runtime) => {
-      const node = runtime === 'node' ? ['node'] : ['npx', '-y', 'node@24'];
-      const server = spawn(node[0] as string, [...node.slice(1), 'server.mjs'], { cwd: project });
+  it.each(servers)(
+    'runs a server on %s with the %s store that creates, reads and destroys a session',
+    async (runtime, store) => {
+      const node = runtimes[runtime];
+      const env = {
+        ...process.env,
+        STORE: store,
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        MONGO_URL: mongoUrl,
+        DATABASE_URL: databaseUrl,
+        PG_SCHEMA: pgSchema,
+      };
+      const server = spawn(node[0], [...node.slice(1), 'server.mjs'], { cwd: project, env });
       try {
         const base = `http://127.0.0.1:${await portOf(server)}`;
         const created = await fetch(`${base}/create`);
