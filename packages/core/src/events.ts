@@ -8,7 +8,11 @@ export type SessionEventType =
   | 'destroyed'
   /** The session was ended from elsewhere: revoked from a device list, "log out everywhere", or evicted by `maxSessionsPerUser`. */
   | 'revoked'
-  /** A request presented a session past its idle or absolute deadline. */
+  /**
+   * A request presented a session past its idle or absolute deadline. Always reported in cookie-only
+   * mode. With a server store it is reported only when the record is still there to look at: stores
+   * hide expired records (and Redis deletes them itself), so most expiries read as "no session".
+   */
   | 'expired'
   /** A save lost a compare-and-set race and re-applied its changes to the latest record. */
   | 'conflict-retried'

@@ -27,7 +27,10 @@ let warnedInProduction = false;
  * holds can alias stored data. Warns once when `NODE_ENV=production`.
  */
 export class MemoryStore implements SessionStore {
-  private readonly records = new Map<string, { json: string; userId: string | null; expiresAt: number }>();
+  private readonly records = new Map<
+    string,
+    { json: string; userId: string | null; expiresAt: number; version: number }
+  >();
   private readonly byUser = new Map<string, Set<string>>();
   private readonly maxSessions: number;
   private readonly now: () => number;
@@ -65,7 +68,7 @@ export class MemoryStore implements SessionStore {
 
   async replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
     const entry = this.live(id);
-    if (!entry || (JSON.parse(entry.json) as SessionRecord).version !== expectedVersion) return false;
+    if (entry?.version !== expectedVersion) return false;
     this.write(id, record);
     return true;
   }
@@ -140,6 +143,7 @@ export class MemoryStore implements SessionStore {
     this.records.delete(id);
     this.records.set(id, {
       json: JSON.stringify(record),
+      version: record.version,
       userId: record.userId,
       expiresAt: recordExpiresAt(record),
     });
