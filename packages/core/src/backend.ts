@@ -39,12 +39,14 @@ export class StoreBackend implements RecordBackend {
   readonly inCookie = false;
 
   constructor(
-    readonly store: SessionStore,
+    private readonly store: SessionStore,
     private readonly keys: KeyRing,
   ) {}
 
   async open(values: string[]): Promise<OpenedCookie | null> {
-    // Several values under one name happen when a parent domain plants one; the first that verifies wins.
+    // Several values under one name happen when an old cookie with another Path or Domain lingers, or a
+    // parent domain plants one: the first that verifies and still has a record wins.
+    let verified: OpenedCookie | null = null;
     for (const value of values) {
       const dot = value.indexOf('.');
       const token = value.slice(0, dot);
@@ -52,9 +54,11 @@ export class StoreBackend implements RecordBackend {
       const keyIndex = await this.keys.verify(token, value.slice(dot + 1));
       if (keyIndex < 0) continue;
       const id = await storeIdOf(token);
-      return { id, token, stale: keyIndex > 0, record: await this.get(id) };
+      const opened = { id, token, stale: keyIndex > 0, record: await this.get(id) };
+      if (opened.record) return opened;
+      verified ??= opened;
     }
-    return null;
+    return verified;
   }
 
   async create(record: SessionRecord): Promise<{ id: string; token: string }> {

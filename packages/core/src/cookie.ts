@@ -3,9 +3,9 @@ import { CoatcheckError, invalidOption } from './errors.js';
 /** Options of the session cookie. Every attribute is validated when the sessions are created. */
 export interface CookieOptions {
   /**
-   * Cookie name. Prefer `__Host-…`: the browser then guarantees Secure, `Path=/` and no `Domain`, so a
+   * Cookie name. `__Host-…` names make the browser guarantee Secure, `Path=/` and no `Domain`, so a
    * subdomain cannot plant or shadow the cookie.
-   * @default 'coatcheck'
+   * @default '__Host-coatcheck' when `secure`, `path: '/'` and no `domain` (the defaults); otherwise 'coatcheck'
    */
   name?: string;
   /** @default '/' */
@@ -53,7 +53,7 @@ const DOMAIN_VALUE = /^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-
 /** Applies defaults and validates every attribute; throws `INVALID_OPTION` naming the bad one. */
 export function resolveCookieOptions(options: CookieOptions = {}): ResolvedCookieOptions {
   const resolved: ResolvedCookieOptions = {
-    name: options.name ?? 'coatcheck',
+    name: options.name ?? defaultName(options),
     path: options.path ?? '/',
     domain: options.domain,
     sameSite: options.sameSite ?? 'lax',
@@ -84,13 +84,21 @@ export function resolveCookieOptions(options: CookieOptions = {}): ResolvedCooki
   }
   if (sameSite === 'none' && !secure) invalidOption('cookie.sameSite', `'none' requires \`secure: true\``);
   if (resolved.partitioned && !secure) invalidOption('cookie.partitioned', 'requires `secure: true`');
-  if (name.startsWith('__Host-') && (!secure || path !== '/' || domain !== undefined)) {
+  // Browsers match the prefixes case-insensitively.
+  const lowerName = name.toLowerCase();
+  if (lowerName.startsWith('__host-') && (!secure || path !== '/' || domain !== undefined)) {
     invalidOption('cookie.name', '`__Host-` cookies need `secure: true`, `path: "/"` and no `domain`');
   }
-  if (name.startsWith('__Secure-') && !secure) {
+  if (lowerName.startsWith('__secure-') && !secure) {
     invalidOption('cookie.name', '`__Secure-` cookies need `secure: true`');
   }
   return resolved;
+}
+
+/** `__Host-coatcheck` wherever the prefix's rules hold, so the safe name is the default. */
+function defaultName(options: CookieOptions): string {
+  const hostOnly = (options.secure ?? true) && (options.path ?? '/') === '/' && options.domain === undefined;
+  return hostOnly ? '__Host-coatcheck' : 'coatcheck';
 }
 
 /**

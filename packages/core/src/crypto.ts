@@ -34,8 +34,6 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   return bytes;
 }
 
-/** Length of a token: 32 random bytes (256 bits) as base64url. */
-export const TOKEN_LENGTH = 43;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** A new session token: 256 bits from the CSPRNG, base64url. It carries no meaning. */
@@ -73,7 +71,6 @@ export async function publicHandleOf(storeId: string): Promise<string> {
  * two algorithms.
  */
 export class KeyRing {
-  readonly size: number;
   private readonly secrets: Uint8Array<ArrayBuffer>[];
   private signingKeys: Promise<CryptoKey[]> | undefined;
   private sealingKeys: Promise<CryptoKey[]> | undefined;
@@ -101,7 +98,6 @@ export class KeyRing {
       }
       return bytes;
     });
-    this.size = this.secrets.length;
   }
 
   /** `base64url(HMAC-SHA256(current key, value))`. */

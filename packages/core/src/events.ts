@@ -33,7 +33,7 @@ export interface SessionEvent {
   at: number;
   ip: string | null;
   userAgent: string | null;
-  /** Why, where a type has several causes: `login`, `regenerate`, `idle-timeout`, `absolute-timeout`, `revoked`, `revoke-all`, `max-sessions`, `signature`, `malformed`. */
+  /** Why, where a type has several causes: `login`, `regenerate`, `idle-timeout`, `absolute-timeout`, `revoked`, `revoke-all`, `max-sessions`, `signature`. */
   reason?: string;
 }
 

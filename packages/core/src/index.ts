@@ -1,6 +1,6 @@
 export type { CookieOptions, ResolvedCookieOptions } from './cookie.js';
-export { MAX_COOKIE_AGE_SECONDS, MAX_COOKIE_BYTES, readCookieValues, serializeCookie } from './cookie.js';
-export { generateToken, KeyRing, MIN_SECRET_BYTES, publicHandleOf, storeIdOf } from './crypto.js';
+export { MAX_COOKIE_AGE_SECONDS, MAX_COOKIE_BYTES } from './cookie.js';
+export { MIN_SECRET_BYTES, storeIdOf } from './crypto.js';
 export {
   CoatcheckError,
   type CoatcheckErrorCode,

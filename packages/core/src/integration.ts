@@ -1,4 +1,4 @@
-import { invalidOption } from './errors.js';
+import { CoatcheckError, invalidOption } from './errors.js';
 import type { Session, SessionData } from './session.js';
 import type { CommitResult } from './sessions.js';
 
@@ -62,7 +62,11 @@ export interface GuardOptions<Data extends SessionData = SessionData> {
 
 /** Options of `requireCsrfToken`: where the submitted token is read from. */
 export interface CsrfTokenOptions {
-  /** Form field (urlencoded or JSON body) holding the token. @default '_csrf' */
+  /**
+   * Form field holding the token: urlencoded and multipart forms everywhere, JSON bodies too in Express
+   * (after `express.json()`) and Fastify. From `fetch` calls, prefer the header.
+   * @default '_csrf'
+   */
   field?: string;
   /** Request header holding the token (for `fetch` calls). @default 'x-csrf-token' */
   header?: string;
@@ -218,7 +222,10 @@ export async function guardRefusal<Data extends SessionData>(
   options: GuardOptions<Data>,
 ): Promise<Refusal | null> {
   if (!session) {
-    throw new Error('[coatcheck] requireSession() runs after the session middleware; register that first');
+    throw new CoatcheckError(
+      'INVALID_ARGUMENT',
+      'requireSession() runs after the session middleware; register that first',
+    );
   }
   const verify = options.verify ?? ((candidate: Session<Data>) => candidate.userId !== null);
   if (await verify(session)) return null;

@@ -18,7 +18,15 @@ const IV_BYTES = 12;
 export class SealedCookieBackend implements RecordBackend {
   readonly inCookie = true;
 
-  constructor(private readonly keys: KeyRing) {}
+  private readonly additionalData: Uint8Array<ArrayBuffer>;
+
+  /** @param cookieName bound into every seal, so a cookie sealed for another name never opens here. */
+  constructor(
+    private readonly keys: KeyRing,
+    cookieName: string,
+  ) {
+    this.additionalData = encoder.encode(cookieName);
+  }
 
   async open(values: string[]): Promise<OpenedCookie | null> {
     const keys = await this.keys.sealKeys();
@@ -30,7 +38,7 @@ export class SealedCookieBackend implements RecordBackend {
       if (!key || !sealed || sealed.length <= IV_BYTES + 16) continue;
       try {
         const plain = await globalThis.crypto.subtle.decrypt(
-          { name: 'AES-GCM', iv: sealed.subarray(0, IV_BYTES) },
+          { name: 'AES-GCM', iv: sealed.subarray(0, IV_BYTES), additionalData: this.additionalData },
           key,
           sealed.subarray(IV_BYTES),
         );
@@ -69,7 +77,11 @@ export class SealedCookieBackend implements RecordBackend {
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const plain = encoder.encode(JSON.stringify({ id, record }));
     const cipher = new Uint8Array(
-      await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, plain),
+      await globalThis.crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv, additionalData: this.additionalData },
+        key,
+        plain,
+      ),
     );
     const sealed = new Uint8Array(IV_BYTES + cipher.length);
     sealed.set(iv);

@@ -69,6 +69,8 @@ export class Session<Data extends SessionData = SessionData> {
   /** @internal */
   readonly state: SessionState;
   private working: SessionData;
+  /** `data`, computed on first access after each change. */
+  private userData: Readonly<Partial<Data>> | undefined;
   private readonly engine: SessionEngine;
 
   /** @internal Sessions are created by `sessions.load()`. */
@@ -127,7 +129,8 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** The session's data (frozen). */
   get data(): Readonly<Partial<Data>> {
-    return splitInternal(this.working).user as Partial<Data>;
+    this.userData ??= Object.freeze(splitInternal(this.working).user) as Partial<Data>;
+    return this.userData;
   }
 
   /** Reads one value (frozen). */
@@ -265,10 +268,11 @@ export class Session<Data extends SessionData = SessionData> {
   /** @internal Replaces the working data (after a load, a conflict or a reset). */
   resetData(data: SessionData): void {
     this.working = deepFreeze(data);
+    this.userData = undefined;
   }
 
   private mutate(mutation: Mutation): void {
-    this.working = deepFreeze(applyMutations(this.working, [mutation]));
+    this.resetData(applyMutations(this.working, [mutation]));
     this.state.mutations.push(mutation);
   }
 }

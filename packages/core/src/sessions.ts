@@ -154,11 +154,12 @@ export class Sessions<Data extends SessionData = SessionData> {
 
   constructor(options: SessionsOptions<Data>) {
     if (!options || typeof options !== 'object') invalidOption('options', 'must be an object');
+    this.cookie = resolveCookieOptions(options.cookie);
     const { store, cookieOnly = false } = options;
     const keys = new KeyRing(options.secrets);
     if (cookieOnly) {
       if (store !== undefined) invalidOption('store', 'must be omitted with `cookieOnly: true`');
-      this.backend = new SealedCookieBackend(keys);
+      this.backend = new SealedCookieBackend(keys, this.cookie.name);
     } else {
       if (store === undefined) invalidOption('store', 'is required (or set `cookieOnly: true`)');
       for (const method of STORE_METHODS) {
@@ -167,17 +168,25 @@ export class Sessions<Data extends SessionData = SessionData> {
       this.backend = new StoreBackend(store, keys);
     }
     this.store = store;
-    this.cookie = resolveCookieOptions(options.cookie);
     const idle = positive(options, 'idleTimeoutSeconds');
     const absolute = positive(options, 'absoluteTimeoutSeconds');
     if (idle > absolute) invalidOption('idleTimeoutSeconds', 'must not exceed `absoluteTimeoutSeconds`');
     this.idleMs = idle * 1000;
     this.absoluteMs = absolute * 1000;
     this.touchIntervalMs = positive(options, 'touchIntervalSeconds', true) * 1000;
+    if (this.touchIntervalMs >= this.idleMs) {
+      // A touch would only be due once the idle deadline had passed: active users would be logged out.
+      invalidOption('touchIntervalSeconds', 'must be less than `idleTimeoutSeconds`');
+    }
     this.maxConflictRetries = positive(options, 'maxConflictRetries', true);
+    if (!Number.isInteger(this.maxConflictRetries))
+      invalidOption('maxConflictRetries', 'must be a whole number');
     if (options.maxSessionsPerUser !== undefined) {
       if (!Number.isInteger(options.maxSessionsPerUser) || options.maxSessionsPerUser < 1) {
         invalidOption('maxSessionsPerUser', 'must be a whole number of at least 1');
+      }
+      if (cookieOnly) {
+        invalidOption('maxSessionsPerUser', 'needs a server store: cookie-only sessions cannot be counted');
       }
       this.maxSessionsPerUser = options.maxSessionsPerUser;
     }
@@ -239,7 +248,8 @@ export class Sessions<Data extends SessionData = SessionData> {
     const { id, record } = opened;
     const now = this.now();
     if (!record) {
-      state.cookie = 'clear';
+      // Logged out, revoked or expired: no session. The cookie is left alone, because a request that was
+      // in flight during a login must not delete the new session's cookie the browser just received.
       return this.newSession(state);
     }
     if (isExpired(record, now)) {
@@ -300,6 +310,7 @@ export class Sessions<Data extends SessionData = SessionData> {
 
   /** The sessions of `userId`, newest first, for a "your active devices" screen. */
   async listForUser(userId: string, current?: Session<Data>): Promise<SessionInfo[]> {
+    assertUserId(userId, 'listForUser(userId)');
     const store = this.serverStore('listForUser');
     const stored = await callStore('store.listByUser', () => store.listByUser(userId));
     const now = this.now();
@@ -327,6 +338,7 @@ export class Sessions<Data extends SessionData = SessionData> {
    * @returns `true` when a session was revoked.
    */
   async revoke(userId: string, handle: string): Promise<boolean> {
+    assertUserId(userId, 'revoke(userId)');
     const store = this.serverStore('revoke');
     const stored = await callStore('store.listByUser', () => store.listByUser(userId));
     for (const { id, record } of stored) {
@@ -344,6 +356,7 @@ export class Sessions<Data extends SessionData = SessionData> {
    * @returns how many sessions were ended.
    */
   async revokeAll(userId: string, options: { except?: Session<Data> } = {}): Promise<number> {
+    assertUserId(userId, 'revokeAll(userId)');
     const store = this.serverStore('revokeAll');
     const exceptId = options.except?.state.id ?? undefined;
     const listening = this.events.has('revoked');
@@ -407,7 +420,7 @@ export class Sessions<Data extends SessionData = SessionData> {
       const latest = await this.backend.get(id);
       if (!latest || isExpired(latest, this.now())) {
         // Destroyed or expired meanwhile: this request's changes die with it, nothing is resurrected.
-        this.reset(session);
+        this.reset(session, false);
         return;
       }
       if (attempt >= this.maxConflictRetries) {
@@ -435,14 +448,12 @@ export class Sessions<Data extends SessionData = SessionData> {
       if (this.backend.inCookie) state.cookie = 'set';
       state.needsTouch = false;
     } else {
-      this.reset(session);
+      this.reset(session, false);
     }
   }
 
   private async login(session: Session<SessionData>, userId: string, client?: ClientInfo): Promise<void> {
-    if (typeof userId !== 'string' || userId.length === 0) {
-      throw new CoatcheckError('INVALID_ARGUMENT', 'login(userId) needs a non-empty string user id');
-    }
+    assertUserId(userId, 'login(userId)');
     const { state } = session;
     if (client) {
       state.client = {
@@ -450,40 +461,64 @@ export class Sessions<Data extends SessionData = SessionData> {
         userAgent: client.userAgent ?? state.client.userAgent,
       };
     }
-    const previousId = state.id;
-    const now = this.now();
-    await this.createRecord(session, {
-      userId,
-      authenticatedAt: now,
-      createdAt: now,
-      data: await this.latestData(session),
+    await this.replaceRecord(session, 'login', (latest) => {
+      // A session left logged in by someone else (a shared computer) must not hand its data over.
+      const previousUser = latest?.userId ?? null;
+      const keep = previousUser === null || previousUser === userId;
+      const now = this.now();
+      return { userId, authenticatedAt: now, createdAt: now, data: keep ? (latest?.data ?? {}) : {} };
     });
-    if (previousId) {
-      await this.backend.delete(previousId);
-      await this.emit('regenerated', state, { reason: 'login', previousSessionId: previousId });
-    } else {
-      await this.emit('created', state, { reason: 'login' });
-    }
-    await this.evictBeyondLimit(userId, state.id as string);
+    await this.evictBeyondLimit(userId, state.id as string, state.record as SessionRecord);
   }
 
   private async regenerate(session: Session<SessionData>): Promise<void> {
+    // Nothing stored yet: the next save mints a fresh token anyway.
+    if (!session.state.record) return;
+    await this.replaceRecord(session, 'regenerate', (latest) =>
+      // Revoked or destroyed while this request was in flight: it stays gone, never re-issued.
+      latest
+        ? {
+            userId: latest.userId,
+            authenticatedAt: latest.authenticatedAt,
+            createdAt: latest.createdAt,
+            absoluteExpiresAt: latest.absoluteExpiresAt,
+            data: latest.data,
+          }
+        : null,
+    );
+  }
+
+  /**
+   * Moves the session to a new token: creates the new record from the latest stored one (this request's
+   * changes re-applied), then deletes the old record. Queued with saves to the old record, so a save from
+   * this process lands before the move and is carried over, never lost with the old record.
+   */
+  private async replaceRecord(
+    session: Session<SessionData>,
+    reason: 'login' | 'regenerate',
+    fieldsFrom: (latest: SessionRecord | null) => NewRecordFields | null,
+  ): Promise<void> {
     const { state } = session;
-    const previous = state.record;
     const previousId = state.id;
-    if (!previous || !previousId) {
-      // Nothing stored yet: the next save will mint a fresh token anyway.
-      return;
-    }
-    await this.createRecord(session, {
-      userId: previous.userId,
-      authenticatedAt: previous.authenticatedAt,
-      createdAt: previous.createdAt,
-      absoluteExpiresAt: previous.absoluteExpiresAt,
-      data: await this.latestData(session),
-    });
-    await this.backend.delete(previousId);
-    await this.emit('regenerated', state, { reason: 'regenerate', previousSessionId: previousId });
+    const move = async () => {
+      // Cookie-only mode has no stored copy: the session's own record is the latest.
+      const latest = this.backend.inCookie
+        ? state.record
+        : previousId
+          ? await this.backend.get(previousId)
+          : null;
+      const fields = fieldsFrom(latest && !isExpired(latest, this.now()) ? latest : null);
+      if (!fields) {
+        this.reset(session, false);
+        return;
+      }
+      await this.createRecord(session, { ...fields, data: applyMutations(fields.data, state.mutations) });
+      if (previousId) await this.backend.delete(previousId);
+    };
+    await (previousId ? this.queue.run(previousId, move) : move());
+    if (!state.id || state.id === previousId) return;
+    if (previousId) await this.emit('regenerated', state, { reason, previousSessionId: previousId });
+    else await this.emit('created', state, { reason });
   }
 
   private async destroy(session: Session<SessionData>): Promise<void> {
@@ -492,34 +527,24 @@ export class Sessions<Data extends SessionData = SessionData> {
       await this.backend.delete(state.id);
       await this.emit('destroyed', state);
     }
-    this.reset(session);
+    this.reset(session, true);
   }
 
-  /** Makes `session` a new, empty, unsaved session whose cookie the response clears. */
-  private reset(session: Session<SessionData>): void {
+  /**
+   * Makes `session` a new, empty, unsaved session. `clearCookie` asks the browser to drop the cookie
+   * (logout); a session that vanished under a concurrent request leaves the cookie alone, since the
+   * browser may already hold the cookie of a newer session (a login racing this request).
+   */
+  private reset(session: Session<SessionData>, clearCookie: boolean): void {
     const { state } = session;
     const hadCookie = state.id !== null || state.cookie !== 'none';
     Object.assign(state, { token: null, id: null, record: null, mutations: [], needsTouch: false });
-    state.cookie = hadCookie ? 'clear' : 'none';
+    state.cookie = clearCookie && hadCookie ? 'clear' : 'none';
     session.resetData({});
   }
 
-  /** Data to carry into a new record: the latest stored data with this request's changes re-applied. */
-  private async latestData(session: Session<SessionData>): Promise<SessionData> {
-    const { state } = session;
-    // Re-read even without local changes: another request may have written since this one loaded.
-    if (!state.id) return session.rawData();
-    const latest = await this.backend.get(state.id);
-    return latest ? applyMutations(latest.data, state.mutations) : session.rawData();
-  }
-
   /** Writes a brand-new record under a fresh token and points the session at it. */
-  private async createRecord(
-    session: Session<SessionData>,
-    fields: Pick<SessionRecord, 'userId' | 'authenticatedAt' | 'createdAt' | 'data'> & {
-      absoluteExpiresAt?: number;
-    },
-  ): Promise<void> {
+  private async createRecord(session: Session<SessionData>, fields: NewRecordFields): Promise<void> {
     const { state } = session;
     const now = this.now();
     const absoluteExpiresAt = fields.absoluteExpiresAt ?? fields.createdAt + this.absoluteMs;
@@ -540,16 +565,23 @@ export class Sessions<Data extends SessionData = SessionData> {
     session.resetData(record.data);
   }
 
-  private async evictBeyondLimit(userId: string, keepId: string): Promise<void> {
+  /**
+   * Deletes the user's oldest sessions beyond `maxSessionsPerUser`. Only sessions older than the one
+   * just created count against it, so two logins racing each other never evict each other: the newer
+   * one keeps its place.
+   */
+  private async evictBeyondLimit(userId: string, keepId: string, kept: SessionRecord): Promise<void> {
     const limit = this.maxSessionsPerUser;
     if (limit === undefined || !this.store) return;
     const store = this.store;
     const stored = await callStore('store.listByUser', () => store.listByUser(userId));
-    if (stored.length <= limit) return;
+    const isOlder = (id: string, record: SessionRecord) =>
+      record.createdAt < kept.createdAt || (record.createdAt === kept.createdAt && id < keepId);
     const oldestFirst = stored
-      .filter(({ id }) => id !== keepId)
+      .filter(({ id, record }) => id !== keepId && isOlder(id, record))
       .sort((a, b) => a.record.createdAt - b.record.createdAt);
-    for (const { id, record } of oldestFirst.slice(0, stored.length - limit)) {
+    const excess = oldestFirst.length + 1 - limit;
+    for (const { id, record } of oldestFirst.slice(0, Math.max(0, excess))) {
       await this.backend.delete(id);
       await this.emitFor('revoked', id, record, { reason: 'max-sessions' });
     }
@@ -609,6 +641,18 @@ function positive<K extends keyof typeof DEFAULTS>(
     invalidOption(name, `must be a ${allowZero ? 'non-negative' : 'positive'} number (got ${String(value)})`);
   }
   return value;
+}
+
+/** Fields of a record about to be created (the rest are derived). */
+type NewRecordFields = Pick<SessionRecord, 'userId' | 'authenticatedAt' | 'createdAt' | 'data'> & {
+  absoluteExpiresAt?: number;
+};
+
+/** User ids reach store queries: anything but a non-empty string (an operator object) is refused. */
+function assertUserId(userId: unknown, where: string): asserts userId is string {
+  if (typeof userId !== 'string' || userId.length === 0) {
+    throw new CoatcheckError('INVALID_ARGUMENT', `${where} needs a non-empty string user id`);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

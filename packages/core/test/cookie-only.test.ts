@@ -44,7 +44,7 @@ describe('cookie-only sessions', () => {
     const cookie = cookieOf((await sessions.commit(session)).headers) as string;
     const flipped = cookie.slice(0, -5) + (cookie.at(-5) === 'A' ? 'B' : 'A') + cookie.slice(-4);
     expect((await sessions.load({ cookie: flipped })).isNew).toBe(true);
-    expect((await sessions.load({ cookie: 'coatcheck=abc.def' })).isNew).toBe(true);
+    expect((await sessions.load({ cookie: '__Host-coatcheck=abc.def' })).isNew).toBe(true);
     expect(events).toHaveLength(2);
   });
 
@@ -95,6 +95,21 @@ describe('cookie-only sessions', () => {
     const currentOnly = cookieOnly({ secrets: [SECRET] });
     expect((await currentOnly.sessions.load({ cookie: resealed })).get('kept')).toBe(true);
     expect((await currentOnly.sessions.load({ cookie: old })).isNew).toBe(true);
+  });
+
+  it('binds the seal to the cookie name, so another app sharing the secrets cannot feed it its cookie', async () => {
+    const time = clock();
+    const other = createSessions({
+      cookieOnly: true,
+      secrets: [SECRET],
+      now: time.now,
+      cookie: { name: '__Host-other' },
+    });
+    const session = await other.load({});
+    session.set('role', 'admin');
+    const value = (cookieOf((await other.commit(session)).headers) as string).split('=')[1];
+    const { sessions } = cookieOnly();
+    expect((await sessions.load({ cookie: `__Host-coatcheck=${value}` })).isNew).toBe(true);
   });
 
   it('refuses to emit a cookie over 4096 bytes, naming the size', async () => {

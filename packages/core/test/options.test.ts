@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveCookieOptions } from '../src/cookie.js';
-import { createSessions, MemoryStore, serializeCookie } from '../src/index.js';
+import { resolveCookieOptions, serializeCookie } from '../src/cookie.js';
+import { createSessions, MemoryStore } from '../src/index.js';
 import { SECRET } from './helpers.js';
 
 const store = new MemoryStore();
@@ -23,6 +23,10 @@ describe('configuration fails at start, naming the option', () => {
     [{ idleTimeoutSeconds: 0 }, 'idleTimeoutSeconds', 'positive'],
     [{ idleTimeoutSeconds: 100, absoluteTimeoutSeconds: 50 }, 'idleTimeoutSeconds', 'absoluteTimeoutSeconds'],
     [{ touchIntervalSeconds: -1 }, 'touchIntervalSeconds', 'non-negative'],
+    [{ idleTimeoutSeconds: 300, touchIntervalSeconds: 300 }, 'touchIntervalSeconds', 'less than'],
+    [{ maxConflictRetries: 1.5 }, 'maxConflictRetries', 'whole number'],
+    [{ store: undefined, cookieOnly: true, maxSessionsPerUser: 2 }, 'maxSessionsPerUser', 'server store'],
+    [{ cookie: { name: '__host-sid', secure: false } }, 'cookie.name', '__Host-'],
     [{ maxSessionsPerUser: 0 }, 'maxSessionsPerUser', 'at least 1'],
     [{ schema: {} }, 'schema', 'Standard Schema'],
     [{ cacheControl: 'no-store\r\nX-Evil: 1' }, 'cacheControl', 'header value'],
@@ -51,7 +55,7 @@ describe('configuration fails at start, naming the option', () => {
 describe('cookie serialisation', () => {
   it('refuses to emit a cookie over 4096 bytes, saying how big it was', () => {
     const options = resolveCookieOptions();
-    expect(() => serializeCookie(options, 'v'.repeat(5000), null)).toThrow(/5010 bytes/);
+    expect(() => serializeCookie(options, 'v'.repeat(5000), null)).toThrow(/5017 bytes/);
     expect(() => serializeCookie(options, 'v'.repeat(5000), null)).toThrow(
       expect.objectContaining({ code: 'COOKIE_TOO_LARGE' }),
     );

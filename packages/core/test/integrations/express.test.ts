@@ -94,7 +94,7 @@ for (const [name, createApp] of versions) {
       const { status, cookie } = await response;
       expect(events).toEqual(['saved', 'response']);
       expect(status).toBe(303);
-      expect(cookie).toMatch(/^coatcheck=/);
+      expect(cookie).toMatch(/^__Host-coatcheck=/);
       expect(store.size).toBe(1);
     });
 
@@ -122,7 +122,7 @@ for (const [name, createApp] of versions) {
       expect(reply.text).toBe('ok');
       expect(reply.setCookies).toHaveLength(2);
       expect(reply.setCookies[0]).toBe('theme=dark; Path=/');
-      expect(reply.setCookies[1]).toMatch(/^coatcheck=/);
+      expect(reply.setCookies[1]).toMatch(/^__Host-coatcheck=/);
       expect(reply.headers.get('cache-control')).toBe('no-store');
     });
 

@@ -119,7 +119,7 @@ describe(`Fetch: integration details (Node ${process.versions.node})`, () => {
     first.session.set('cart', ['apple']);
     const headers = await first.commit();
     const cookie = headers.getSetCookie()[0]?.split(';')[0] as string;
-    expect(cookie).toMatch(/^coatcheck=/);
+    expect(cookie).toMatch(/^__Host-coatcheck=/);
     expect(headers.get('cache-control')).toBe('no-store');
 
     const second = await loadSession(sessions, new Request('http://localhost/', { headers: { cookie } }));
