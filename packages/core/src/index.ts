@@ -1,3 +1,4 @@
+export { assertMethods, type MethodsExpectation } from './client-shape.js';
 export type { CookieOptions, ResolvedCookieOptions } from './cookie.js';
 export { MAX_COOKIE_AGE_SECONDS, MAX_COOKIE_BYTES } from './cookie.js';
 export { MIN_SECRET_BYTES, storeIdOf } from './crypto.js';
@@ -29,3 +30,4 @@ export {
   type StoredSession,
   type TouchUpdate,
 } from './store.js';
+export { type Sweeper, type SweeperOptions, startSweeper } from './sweeper.js';
