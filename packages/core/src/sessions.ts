@@ -380,7 +380,10 @@ export class Sessions<Data extends SessionData = SessionData> {
   private async save(session: Session<SessionData>): Promise<void> {
     const { state } = session;
     if (state.mutations.length === 0) {
-      if (state.needsTouch && state.id && state.record) await this.touch(session);
+      // Touches queue with saves too: a backend that rewrites whole records (FerretDB) must never see a
+      // touch overlap a save of the same session from this process.
+      const id = state.id;
+      if (state.needsTouch && id && state.record) await this.queue.run(id, () => this.touch(session));
       return;
     }
     if (!state.record) {
