@@ -1,6 +1,7 @@
 import type { OpenedCookie, RecordBackend } from './backend.js';
 import { fromBase64Url, generateToken, type KeyRing, toBase64Url } from './crypto.js';
-import type { SessionRecord, TouchUpdate } from './store.js';
+import { callStore } from './errors.js';
+import type { SessionRecord, SessionStore, TouchUpdate } from './store.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -9,21 +10,27 @@ const IV_BYTES = 12;
 /**
  * Cookie-only sessions: the whole record, deadlines included, is sealed into the cookie with
  * AES-256-GCM (authenticated encryption) under the key ring. The value is `<keyId>.<iv+ciphertext>`
- * where the key id (derived from the secret) says which key sealed it, so old keys still open cookies and a cookie opened with an
- * old key is re-sealed under the current one.
+ * where the key id (derived from the secret) says which key sealed it, so old keys still open cookies
+ * and a cookie opened with an old key is re-sealed under the current one.
  *
- * There is no server-side state, so nothing can be revoked from the server: a copied cookie works until
- * its idle or absolute deadline. Use a server store when that matters.
+ * Without server-side state nothing can be revoked: a copied cookie works until its idle or absolute
+ * deadline. With a revocation store, logout and token changes write a tombstone for the sealed session
+ * id, and a cookie whose id has one is refused — one store read per request, no session data on the server.
  */
 export class SealedCookieBackend implements RecordBackend {
   readonly inCookie = true;
 
   private readonly additionalData: Uint8Array<ArrayBuffer>;
 
-  /** @param cookieName bound into every seal, so a cookie sealed for another name never opens here. */
+  /**
+   * @param cookieName bound into every seal, so a cookie sealed for another name never opens here.
+   * @param revocations where tombstones of ended sessions live, kept `tombstoneLifetimeMs` (the longest
+   *   a sealed cookie can stay valid); none: nothing is revocable.
+   */
   constructor(
     private readonly keys: KeyRing,
     cookieName: string,
+    private readonly revocations?: { store: SessionStore; tombstoneLifetimeMs: number; now: () => number },
   ) {
     this.additionalData = encoder.encode(cookieName);
   }
@@ -43,7 +50,9 @@ export class SealedCookieBackend implements RecordBackend {
           sealed.subarray(IV_BYTES),
         );
         const { id, record } = JSON.parse(decoder.decode(plain)) as { id: string; record: SessionRecord };
-        return { id, record, token: null, stale: keyIndex > 0 };
+        const revocations = this.revocations;
+        const revoked = revocations && (await callStore('revocations.get', () => revocations.store.get(id)));
+        return { id, record: revoked ? null : record, token: null, stale: keyIndex > 0 };
       } catch {
         // Tampered, truncated or sealed under a key we no longer have: try the next value.
       }
@@ -69,7 +78,26 @@ export class SealedCookieBackend implements RecordBackend {
     return true;
   }
 
-  async delete(): Promise<void> {}
+  /** Ends a sealed session: a tombstone when there is a revocation store, otherwise nothing can be done. */
+  async delete(id: string): Promise<void> {
+    const revocations = this.revocations;
+    if (!revocations) return;
+    const now = revocations.now();
+    const expiresAt = now + revocations.tombstoneLifetimeMs;
+    const tombstone: SessionRecord = {
+      data: {},
+      userId: null,
+      createdAt: now,
+      lastSeenAt: now,
+      authenticatedAt: null,
+      idleExpiresAt: expiresAt,
+      absoluteExpiresAt: expiresAt,
+      version: 1,
+      ip: null,
+      userAgent: null,
+    };
+    await callStore('revocations.create', () => revocations.store.create(id, tombstone));
+  }
 
   async cookieValue(id: string, _token: string | null, record: SessionRecord): Promise<string> {
     const [current] = await this.keys.sealKeys();

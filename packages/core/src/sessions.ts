@@ -43,6 +43,14 @@ export interface SessionsOptions<Data extends SessionData = SessionData> {
    */
   cookieOnly?: boolean;
   /**
+   * Cookie-only mode: a store (any `SessionStore`) that remembers ended sessions, so a cookie copied before
+   * logout or before a login's token change is refused (CVE-2024-31999). Costs one store read per request
+   * with a session cookie, and holds only tombstones (ids and deadlines), never session data. "Log out
+   * everywhere" still needs a server store.
+   * @default undefined (a copied cookie works until its sealed deadline)
+   */
+  revocationStore?: SessionStore;
+  /**
    * Key ring for signing (and, in cookie-only mode, sealing) cookies: the first signs, all verify. Each at least 32 random bytes. To rotate,
    * put the new secret first and keep the old one until its cookies have been re-issued (on their
    * next request, automatically) or have expired.
@@ -159,9 +167,26 @@ export class Sessions<Data extends SessionData = SessionData> {
     const keys = new KeyRing(options.secrets);
     if (cookieOnly) {
       if (store !== undefined) invalidOption('store', 'must be omitted with `cookieOnly: true`');
-      this.backend = new SealedCookieBackend(keys, this.cookie.name);
+      const revocationStore = options.revocationStore;
+      if (
+        revocationStore !== undefined &&
+        (typeof revocationStore?.get !== 'function' || typeof revocationStore.create !== 'function')
+      ) {
+        invalidOption('revocationStore', 'must be a SessionStore (it needs get() and create())');
+      }
+      this.backend = new SealedCookieBackend(
+        keys,
+        this.cookie.name,
+        revocationStore && {
+          store: revocationStore,
+          tombstoneLifetimeMs: positive(options, 'absoluteTimeoutSeconds') * 1000,
+          now: () => this.now(),
+        },
+      );
     } else {
       if (store === undefined) invalidOption('store', 'is required (or set `cookieOnly: true`)');
+      if (options.revocationStore !== undefined)
+        invalidOption('revocationStore', 'only applies with `cookieOnly: true`');
       for (const method of STORE_METHODS) {
         if (typeof store?.[method] !== 'function') invalidOption('store', `must implement ${method}()`);
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSessions, type SessionEvent } from '../src/index.js';
+import { createSessions, MemoryStore, type SessionEvent } from '../src/index.js';
 import { clock, cookieOf, OLD_SECRET, SECRET, setCookieOf } from './helpers.js';
 
 function cookieOnly(
@@ -67,7 +67,28 @@ describe('cookie-only sessions', () => {
     expect((await sessions.load({ cookie })).isNew).toBe(true);
   });
 
-  it('refuses a cookie kept from before logout once its sealed deadline passes (server-side revocation is impossible here)', async () => {
+  it('with a revocation store, refuses a cookie copied before logout or before login (CVE-2024-31999)', async () => {
+    const time = clock();
+    const revocationStore = new MemoryStore({ now: time.now });
+    const sessions = createSessions({ cookieOnly: true, revocationStore, secrets: [SECRET], now: time.now });
+    const anonymous = await sessions.load({});
+    anonymous.set('cart', ['apple']);
+    const beforeLogin = cookieOf((await sessions.commit(anonymous)).headers);
+    const loggingIn = await sessions.load({ cookie: beforeLogin });
+    await loggingIn.login('alice');
+    const stolen = cookieOf((await sessions.commit(loggingIn)).headers);
+    expect((await sessions.load({ cookie: beforeLogin })).isNew).toBe(true);
+    expect((await sessions.load({ cookie: stolen })).userId).toBe('alice');
+
+    const logout = await sessions.load({ cookie: stolen });
+    await logout.logout();
+    await sessions.commit(logout);
+    expect((await sessions.load({ cookie: stolen })).isNew).toBe(true);
+    // Only tombstones are stored: no session data on the server.
+    expect(revocationStore.size).toBe(2);
+  });
+
+  it('without a revocation store, a cookie kept from before logout works until its sealed deadline, then never', async () => {
     const { sessions, time } = cookieOnly({ idleTimeoutSeconds: 600 });
     const session = await sessions.load({});
     await session.login('alice');

@@ -27,6 +27,8 @@ describe('configuration fails at start, naming the option', () => {
     [{ maxConflictRetries: 1.5 }, 'maxConflictRetries', 'whole number'],
     [{ store: undefined, cookieOnly: true, maxSessionsPerUser: 2 }, 'maxSessionsPerUser', 'server store'],
     [{ cookie: { name: '__host-sid', secure: false } }, 'cookie.name', '__Host-'],
+    [{ revocationStore: new MemoryStore() }, 'revocationStore', 'cookieOnly'],
+    [{ store: undefined, cookieOnly: true, revocationStore: {} }, 'revocationStore', 'get()'],
     [{ maxSessionsPerUser: 0 }, 'maxSessionsPerUser', 'at least 1'],
     [{ schema: {} }, 'schema', 'Standard Schema'],
     [{ cacheControl: 'no-store\r\nX-Evil: 1' }, 'cacheControl', 'header value'],
