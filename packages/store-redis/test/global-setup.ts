@@ -1,5 +1,5 @@
+import { PORT_RANGES, RedisTestCluster } from '@coatcheck/test-utils';
 import type { TestProject } from 'vitest/node';
-import { TestCluster } from './test-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,7 +10,7 @@ declare module 'vitest' {
 
 /** Starts the Redis Cluster the tests share for this run, and stops it afterwards. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { cluster, url } = await TestCluster.start();
-  project.provide('redisClusterUrl', url);
+  const cluster = await RedisTestCluster.start(PORT_RANGES.storeRedisCluster);
+  project.provide('redisClusterUrl', cluster.url);
   return () => cluster.destroy();
 }

@@ -1,5 +1,6 @@
 import { CoatcheckError } from '@coatcheck/core';
 import { Cluster, Redis } from 'ioredis';
+import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis-v6';
 import { describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisClientLike, RedisStore } from '../src/index.js';
 
@@ -11,6 +12,13 @@ describe('RedisStore options', () => {
     const cluster: RedisClientLike = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
     expect(new RedisStore({ client: redis })).toBeInstanceOf(RedisStore);
     expect(createRedisStore({ client: cluster, prefix: 'app:' })).toBeInstanceOf(RedisStore);
+  });
+
+  it('accepts ioredis 6 clients too (checked by the type checker too)', () => {
+    const redis: RedisClientLike = new Redis6({ lazyConnect: true });
+    const cluster: RedisClientLike = new Cluster6([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    expect(new RedisStore({ client: redis })).toBeInstanceOf(RedisStore);
+    expect(new RedisStore({ client: cluster })).toBeInstanceOf(RedisStore);
   });
 
   it('puts every key under the prefix, coatcheck: by default', () => {

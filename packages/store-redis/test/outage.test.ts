@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoatcheckError, createSessions } from '@coatcheck/core';
+import { PORT_RANGES, type PortReservation, RedisTestCluster, startOnFreePorts } from '@coatcheck/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { cookieOf, SECRET } from './helpers.js';
-import { TestCluster } from './test-cluster.js';
 
 const run = promisify(execFile);
 
@@ -19,17 +18,26 @@ const run = promisify(execFile);
  * persistent production server.
  */
 class DedicatedRedis {
+  private reservation: PortReservation | undefined;
+
   private constructor(
     readonly port: number,
     private readonly dir: string,
   ) {}
 
+  /** Starts a server on a free port of store-redis's range (another one if the port is taken first). */
   static async create(): Promise<DedicatedRedis> {
-    const server = new DedicatedRedis(
-      await freePort(),
-      await mkdtemp(join(tmpdir(), 'coatcheck-redis-outage-')),
+    const dir = await mkdtemp(join(tmpdir(), 'coatcheck-redis-outage-'));
+    const { value: server, reservation } = await startOnFreePorts(
+      { range: PORT_RANGES.storeRedisServer, kind: 'redis-server' },
+      async (port) => {
+        const server = new DedicatedRedis(port, dir);
+        await server.start();
+        return server;
+      },
+      (port) => new DedicatedRedis(port, dir).cli('shutdown', 'nosave'),
     );
-    await server.start();
+    server.reservation = reservation;
     return server;
   }
 
@@ -66,6 +74,7 @@ class DedicatedRedis {
   async destroy(): Promise<void> {
     await this.cli('shutdown', 'nosave').catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
+    await this.reservation?.release();
   }
 
   private async cli(...args: string[]): Promise<string> {
@@ -82,17 +91,6 @@ class DedicatedRedis {
     }
     throw new Error(`redis-server on port ${this.port} did not ${what} within 30 s`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function nextEvent(client: Redis | Cluster, event: 'ready' | 'close' | 'end'): Promise<void> {
@@ -161,15 +159,12 @@ describe('a dropped connection (standalone server stopped and restarted)', () =>
 });
 
 describe('a dropped connection (Redis Cluster stopped and started again)', () => {
-  let cluster: TestCluster;
+  let cluster: RedisTestCluster;
   let client: Cluster;
 
   beforeAll(async () => {
-    const started = await TestCluster.start();
-    cluster = started.cluster;
-    const seeds = started.url
-      .split(',')
-      .map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) }));
+    cluster = await RedisTestCluster.start(PORT_RANGES.storeRedisCluster);
+    const seeds = cluster.seeds();
     // The options the README recommends for Cluster: commands fail at once while it is not connected,
     // instead of waiting in ioredis' offline queue until the cluster is back.
     client = new Cluster(seeds, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } });
