@@ -106,9 +106,10 @@ export class RedisStore implements SessionStore {
   async replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
     const now = Date.now();
     const key = this.recordKey(id);
+    const ttlMs = ttlOf(record, now);
     const args = (indexed: boolean) => [
       String(now),
-      String(ttlOf(record, now)),
+      String(ttlMs),
       String(expectedVersion),
       indexed ? '1' : '0',
       record.userId ?? '',
@@ -116,7 +117,8 @@ export class RedisStore implements SessionStore {
       String(record.absoluteExpiresAt),
       ...recordToHashFields(record),
     ];
-    let replaced = await this.run(REPLACE, key, args(false));
+    // A record already past its deadline is deleted, not written: there is no owner to index it under.
+    let replaced = await this.run(REPLACE, key, args(ttlMs <= 0));
     if (replaced === -1 && record.userId !== null) {
       await this.index(record.userId, id, record, now);
       replaced = await this.run(REPLACE, key, args(true));

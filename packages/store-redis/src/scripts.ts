@@ -129,10 +129,12 @@ return 0
  * KEYS: user index (sorted set: member = record id, score = the record's absolute deadline).
  * ARGV: now, absoluteExpiresAt, id.
  * Adds or raises the entry (never lowers it), drops entries whose deadline has passed, and keeps the key
- * alive exactly as long as its latest entry.
+ * alive exactly as long as its latest entry. 1 = indexed, 0 = the deadline has passed (nothing written).
  */
 export const INDEX_ADD = script(`
 local now = tonumber(ARGV[1])
+-- A dead entry would be pruned at once, possibly deleting the key under the script.
+if tonumber(ARGV[2]) <= now then return 0 end
 -- Add before pruning: the new entry is live, so pruning can never delete the key under the script.
 redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
