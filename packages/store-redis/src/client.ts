@@ -1,4 +1,4 @@
-import { CoatcheckError } from '@coatcheck/core';
+import { assertMethods } from '@coatcheck/core';
 
 /**
  * The few commands the store sends, typed structurally so any ioredis `Redis` or `Cluster` (5.x, 6.x)
@@ -21,12 +21,7 @@ const REQUIRED_METHODS = ['evalsha', 'eval', 'hgetall', 'zrem'] as const;
 
 /** Checks at construction that `client` can run every command the store sends. */
 export function assertRedisClient(client: unknown): asserts client is RedisClientLike {
-  for (const method of REQUIRED_METHODS) {
-    if (typeof (client as Record<string, unknown> | null | undefined)?.[method] !== 'function') {
-      throw new CoatcheckError(
-        'INVALID_OPTION',
-        `option \`client\` must be an ioredis Redis or Cluster client (it has no ${method}() method)`,
-      );
-    }
-  }
+  assertMethods<RedisClientLike>(client, 'client', REQUIRED_METHODS, {
+    expected: 'an ioredis Redis or Cluster client',
+  });
 }

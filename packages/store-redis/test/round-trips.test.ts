@@ -3,7 +3,7 @@ import { createSessions, type Sessions } from '@coatcheck/core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { CREATE, INDEX_ADD, REPLACE, TOUCH } from '../src/scripts.js';
+import { CREATE, DELETE, INDEX_ADD, REPLACE, TOUCH } from '../src/scripts.js';
 import { connectStandalone, cookieOf, deleteKeysWithPrefix, randomPrefix, SECRET } from './helpers.js';
 
 /**
@@ -110,6 +110,30 @@ describe('round trips per operation (MONITOR)', () => {
     expect(names(loggedInSave)).toEqual(['evalsha']);
     expect(scriptsRun(loggedInSave)).toEqual([REPLACE.sha1]);
     expect((await store.get(loggedIn.state.id as string))?.data).toEqual({ n: 3 });
+  });
+
+  it('a login request costs five round trips: read, re-read, index, create, delete the old record', async () => {
+    const anonymous = await sessions.load();
+    anonymous.set('cart', ['apple']);
+    const cookie = cookieOf((await sessions.commit(anonymous)).headers);
+    const user = `user-${randomUUID()}`;
+    let newId = '';
+    const commands = await commandsDuring(async () => {
+      const session = await sessions.load({ cookie });
+      await session.login(user);
+      await sessions.commit(session);
+      newId = session.state.id as string;
+    });
+    const oldId = anonymous.state.id as string;
+    expect(names(commands)).toEqual(['hgetall', 'hgetall', 'evalsha', 'evalsha', 'evalsha']);
+    expect(scriptsRun(commands).slice(2)).toEqual([INDEX_ADD.sha1, CREATE.sha1, DELETE.sha1]);
+    expect(commands.map((args) => args.find((arg) => arg.startsWith(prefix)))).toEqual([
+      store.recordKey(oldId),
+      store.recordKey(oldId),
+      store.userIndexKey(user),
+      store.recordKey(newId),
+      store.recordKey(oldId),
+    ]);
   });
 
   it('creating a logged-in record costs two round trips: the user index, then the record', async () => {
