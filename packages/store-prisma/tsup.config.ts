@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: ['@coatcheck/core'],
+  // applySchema finds the shipped SQL next to the bundle through import.meta.url, in the CJS build too.
+  shims: true,
 });

@@ -31,6 +31,7 @@ export interface PrismaSessionEventDelegate {
     where: { userId: string };
     orderBy: Array<{ at: 'desc' } | { id: 'desc' }>;
     take: number;
+    skip: number;
   }): PromiseLike<SessionEventRow[]>;
   deleteMany(args: { where: { at: { lt: bigint } } }): PromiseLike<{ count: number }>;
 }
@@ -144,10 +145,21 @@ export class PrismaAuditLog {
         `limit must be a whole number of at least 1 (got ${String(limit)})`,
       );
     }
-    const rows = await callStore('audit log query', () =>
-      this.#events.findMany({ where: { userId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: limit }),
-    );
-    return rows.map(toEvent);
+    // Rows are kept only when their user id is exactly `userId`: MySQL's collations also match 'u ' (and
+    // case-insensitive ones 'U'). Only when such rows take places on a page is a further page read.
+    const events: SessionEvent[] = [];
+    for (let skip = 0; ; skip += limit) {
+      const rows = await callStore('audit log query', () =>
+        this.#events.findMany({
+          where: { userId },
+          orderBy: [{ at: 'desc' }, { id: 'desc' }],
+          take: limit,
+          skip,
+        }),
+      );
+      events.push(...rows.filter((row) => row.userId === userId).map(toEvent));
+      if (events.length >= limit || rows.length < limit) return events.slice(0, limit);
+    }
   }
 
   /**

@@ -1,3 +1,6 @@
+/** Options of `PrismaStore.startSweeper`: core's sweeper options. */
+export type { SweeperOptions } from '@coatcheck/core';
+export { applySchema, type RawSqlExecutor, type SqlProvider } from './apply-schema.js';
 export {
   createPrismaAuditLog,
   type PrismaAuditLog,
@@ -15,4 +18,3 @@ export {
   type SessionWhere,
 } from './prisma-store.js';
 export type { SessionColumns, SessionRow } from './session-row.js';
-export type { SweeperOptions } from './sweeper.js';

@@ -1,4 +1,4 @@
-import { invalidOption } from '@coatcheck/core';
+import { assertMethods, invalidOption } from '@coatcheck/core';
 
 /**
  * Finds `prisma[model]` and checks it has the methods a store calls, so a misspelt model or a client
@@ -13,15 +13,13 @@ export function modelDelegate<Delegate>(
   if (typeof model !== 'string' || model.length === 0) {
     invalidOption('model', 'must name a model delegate of your PrismaClient, e.g. "session"');
   }
-  const delegate = (prisma as Record<string, unknown>)[model] as Record<string, unknown> | undefined;
-  for (const method of methods) {
-    if (typeof delegate?.[method] !== 'function') {
-      invalidOption(
-        'model',
-        `is "${model}" but prisma.${model}.${method} is not a function: paste the model into your Prisma ` +
-          'schema, run `prisma generate`, and pass the delegate name (the model name in camelCase)',
-      );
-    }
-  }
-  return delegate as Delegate;
+  const delegate = (prisma as Record<string, unknown>)[model];
+  assertMethods<Delegate>(delegate, 'model', methods, {
+    expected: 'the name of a model delegate of your PrismaClient',
+    subject: `prisma.${model}`,
+    hint:
+      'paste the model into your Prisma schema, run `prisma generate`, and pass the delegate name ' +
+      '(the model name in camelCase)',
+  });
+  return delegate;
 }

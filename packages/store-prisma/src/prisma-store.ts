@@ -1,15 +1,20 @@
-import type { SessionRecord, SessionStore, StoredSession, TouchUpdate } from '@coatcheck/core';
-import { CoatcheckError, invalidOption } from '@coatcheck/core';
+import type {
+  SessionRecord,
+  SessionStore,
+  StoredSession,
+  SweeperOptions,
+  TouchUpdate,
+} from '@coatcheck/core';
+import { CoatcheckError, invalidOption, startSweeper } from '@coatcheck/core';
 import { modelDelegate } from './model-delegate.js';
 import { type SessionColumns, type SessionRow, toColumns, toEpochMs, toRecord } from './session-row.js';
-import { type SweeperOptions, startSweeper } from './sweeper.js';
 
 /** A deadline filter on a BIGINT epoch-ms column. */
 export type EpochMsFilter = { gt: bigint } | { lte: bigint };
 
 /** The filters the store uses: a subset of the `SessionWhereInput` Prisma generates from the model. */
 export interface SessionWhere {
-  id?: string | { not: string };
+  id?: string | { not: string } | { in: string[] };
   userId?: string;
   version?: number;
   idleExpiresAt?: EpochMsFilter;
@@ -67,9 +72,15 @@ export function createPrismaStore<Model extends string = 'session'>(
 }
 
 /**
- * A Coatcheck {@link SessionStore} on a SQL table through Prisma. Every method is one statement, except
- * `create` on a taken id and `deleteByUser` (two each), so each is atomic on its own:
- * compare-and-set is a conditional `UPDATE … WHERE id AND version AND not expired`.
+ * A Coatcheck {@link SessionStore} on a SQL table through Prisma. `get`, `replace`, `touch`, `delete`,
+ * `listByUser` and `deleteExpired` are one statement each, so each is atomic on its own: compare-and-set
+ * is a conditional `UPDATE … WHERE id AND version AND not expired`. `create` on a taken id takes two (the
+ * second is conditional, so of two racing creates one wins), `deleteByUser` two or three (not atomic; see
+ * there).
+ *
+ * User ids are compared exactly on every database: rows are selected by `user_id` and then kept only when
+ * their user id is the one asked for, because MySQL's collations (`utf8mb4_bin` included, a PAD SPACE
+ * collation) find `'alice '` when asked for `'alice'`.
  *
  * SQL has no native expiry: expired rows read as absent and are deleted by {@link PrismaStore.deleteExpired},
  * which you run from a cron job or with {@link PrismaStore.startSweeper}.
@@ -127,16 +138,22 @@ export class PrismaStore implements SessionStore {
   }
 
   async listByUser(userId: string): Promise<StoredSession[]> {
-    const rows = await this.#sessions.findMany({ where: { userId, ...this.#live() } });
+    const rows = await this.#rowsOfUser(userId, this.#live());
     return rows.map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
-  /** Deletes the user's live records (the count), then their expired ones, which nobody can use anyway. */
+  /**
+   * Lists the user's rows, then deletes them by id: the live ones (the count), then, if some had expired,
+   * those too, as nobody can use them anyway. Two or three statements, and **not atomic**: a session the
+   * user creates while this runs may survive it. For "log out everywhere" that is acceptable (that session
+   * began after the request to log out did); call it again to be sure.
+   */
   async deleteByUser(userId: string, options: { exceptId?: string } = {}): Promise<number> {
-    const where: SessionWhere =
-      options.exceptId === undefined ? { userId } : { userId, id: { not: options.exceptId } };
-    const { count } = await this.#sessions.deleteMany({ where: { ...where, ...this.#live() } });
-    await this.#sessions.deleteMany({ where });
+    const ids = (await this.#rowsOfUser(userId)).map((row) => row.id).filter((id) => id !== options.exceptId);
+    if (ids.length === 0) return 0;
+    const owned: SessionWhere = { id: { in: ids }, userId };
+    const { count } = await this.#sessions.deleteMany({ where: { ...owned, ...this.#live() } });
+    if (count < ids.length) await this.#sessions.deleteMany({ where: owned });
     return count;
   }
 
@@ -147,8 +164,11 @@ export class PrismaStore implements SessionStore {
   }
 
   /**
-   * Starts deleting expired records periodically in this process. Prefer one sweeper (or one cron job)
-   * for the whole deployment; several are harmless, only wasteful.
+   * Starts deleting expired records periodically in this process, with core's `startSweeper`: every
+   * `intervalSeconds` (default 300) after the previous sweep ended; a failed sweep goes to `onError`
+   * (default `console.error`) as a `STORE_ERROR`, and sweeping goes on. The timer does not keep the process
+   * alive. Prefer one sweeper (or one cron job) for the whole deployment; several are harmless, only
+   * wasteful.
    * @returns a function that stops the sweeper and resolves once a sweep in progress has finished.
    * @throws `INVALID_OPTION` for a bad option; `INVALID_ARGUMENT` if a sweeper is already running.
    */
@@ -159,10 +179,10 @@ export class PrismaStore implements SessionStore {
         'the sweeper is already running; stop it before starting another',
       );
     }
-    const stop = startSweeper(() => this.deleteExpired(), options);
+    const sweeper = startSweeper(this, { intervalSeconds: 300, ...options });
     this.#stopSweeper = async () => {
       this.#stopSweeper = null;
-      await stop();
+      await sweeper.stop();
     };
     return this.#stopSweeper;
   }
@@ -170,6 +190,12 @@ export class PrismaStore implements SessionStore {
   /** Stops the sweeper if it runs. The PrismaClient stays connected: it is yours to disconnect. */
   async close(): Promise<void> {
     await this.#stopSweeper?.();
+  }
+
+  /** The user's rows, compared exactly (see the class comment), optionally narrowed by `where`. */
+  async #rowsOfUser(userId: string, where: SessionWhere = {}): Promise<SessionRow[]> {
+    const rows = await this.#sessions.findMany({ where: { ...where, userId } });
+    return rows.filter((row) => row.userId === userId);
   }
 
   #live(): Pick<SessionWhere, 'idleExpiresAt' | 'absoluteExpiresAt'> {

@@ -1,7 +1,7 @@
 // Our own validation and error wrapping, on stand-in delegates: no database needed to check them.
 import { isCoatcheckError, type SessionEventListener } from '@coatcheck/core';
 import { describe, expect, it, vi } from 'vitest';
-import { createPrismaAuditLog, createPrismaStore } from '../src/index.js';
+import { applySchema, createPrismaAuditLog, createPrismaStore } from '../src/index.js';
 
 const fails = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
 const delegate = {
@@ -29,7 +29,9 @@ describe('createPrismaStore', () => {
       codeAndMessage(() => createPrismaStore(prisma as never, { model: 'sesion' as 'session' })),
     ).toEqual({
       code: 'INVALID_OPTION',
-      message: expect.stringMatching(/`model` is "sesion" but prisma\.sesion\.createMany is not a function/),
+      message: expect.stringMatching(
+        /`model` must be the name of a model delegate of your PrismaClient \(prisma\.sesion has no createMany\(\) method\)/,
+      ),
     });
     expect(codeAndMessage(() => createPrismaStore({} as never))).toMatchObject({ code: 'INVALID_OPTION' });
     expect(codeAndMessage(() => createPrismaStore(prisma, { model: '' as 'session' }))).toMatchObject({
@@ -73,11 +75,57 @@ describe('createPrismaStore', () => {
   });
 });
 
+describe('applySchema', () => {
+  const recorder = () => {
+    const statements: string[] = [];
+    return {
+      statements,
+      prisma: {
+        $executeRawUnsafe: async (statement: string) => {
+          statements.push(statement);
+          return 0;
+        },
+      },
+    };
+  };
+
+  it('runs the shipped SQL one statement at a time, the audit table only when asked', async () => {
+    const sessionsOnly = recorder();
+    await applySchema(sessionsOnly.prisma, 'postgresql');
+    expect(sessionsOnly.statements).toHaveLength(4);
+    expect(sessionsOnly.statements[0]).toMatch(
+      /^-- Sessions of[\s\S]*CREATE TABLE IF NOT EXISTS "coatcheck_sessions"/,
+    );
+    expect(sessionsOnly.statements.slice(1).every((s) => s.startsWith('CREATE INDEX IF NOT EXISTS'))).toBe(
+      true,
+    );
+    expect(sessionsOnly.statements.join('\n')).not.toContain('coatcheck_session_events');
+
+    const withAudit = recorder();
+    await applySchema(withAudit.prisma, 'mysql', { auditLog: true });
+    expect(withAudit.statements).toHaveLength(2);
+    expect(withAudit.statements[1]).toContain('CREATE TABLE IF NOT EXISTS `coatcheck_session_events`');
+    for (const statement of withAudit.statements) expect(statement).not.toMatch(/;\s*$/);
+  });
+
+  it('names a wrong provider, and reports a failed statement as STORE_ERROR with the cause', async () => {
+    await expect(applySchema(recorder().prisma, 'oracle' as never)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('`provider`'),
+    });
+    await expect(applySchema({ $executeRawUnsafe: fails }, 'sqlite')).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      message: expect.stringContaining('schema/sqlite/session.sql'),
+      cause: expect.any(Error),
+    });
+  });
+});
+
 describe('createPrismaAuditLog', () => {
   it('names the option at fault', () => {
     expect(codeAndMessage(() => createPrismaAuditLog({} as never))).toMatchObject({
       code: 'INVALID_OPTION',
-      message: expect.stringContaining('prisma.sessionEvent.createMany'),
+      message: expect.stringContaining('prisma.sessionEvent has no createMany() method'),
     });
     expect(
       codeAndMessage(() => createPrismaAuditLog(prisma, { types: ['logged-in' as never] })),

@@ -1,5 +1,7 @@
 -- Sessions of @coatcheck/store-prisma, the table of schema/mysql/session.prisma (MySQL 8, MariaDB 10.5+).
--- utf8mb4_bin: ids and user ids compare exactly (the default collations ignore case).
+-- utf8mb4_bin is case-sensitive but PAD SPACE ('u' = 'u '), and the NO PAD collations differ between
+-- MySQL 8 and MariaDB, so the store compares user ids exactly itself. user_id is VARCHAR(191), Prisma's
+-- String on MySQL: longer user ids are refused.
 CREATE TABLE IF NOT EXISTS `coatcheck_sessions` (
     `id` VARCHAR(64) NOT NULL,
     `data` LONGTEXT NOT NULL,

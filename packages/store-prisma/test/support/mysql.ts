@@ -1,6 +1,7 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaClient } from '../../generated/mysql/client/client.js';
-import { applyShippedSql, type TestDatabase, uniqueName } from './test-database.js';
+import { applySchema } from '../../src/index.js';
+import { type TestDatabase, uniqueName } from './test-database.js';
 
 /** `MYSQL_URL`, or the machine's MariaDB. Each run works in a database of its own. */
 export const mysqlUrl = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -10,7 +11,7 @@ export async function openMysql(): Promise<TestDatabase> {
   const admin = new PrismaClient({ adapter: new PrismaMariaDb(connectionConfig()) });
   await admin.$executeRawUnsafe(`CREATE DATABASE \`${database}\``);
   const prisma = new PrismaClient({ adapter: new PrismaMariaDb({ ...connectionConfig(), database }) });
-  await applyShippedSql(prisma, 'mysql');
+  await applySchema(prisma, 'mysql', { auditLog: true });
   return {
     provider: 'mysql',
     prisma,

@@ -1,11 +1,12 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../generated/postgresql/client/client.js';
-import { applyShippedSql, type TestDatabase, uniqueName } from './test-database.js';
+import { applySchema } from '../../src/index.js';
+import { type TestDatabase, uniqueName } from './test-database.js';
 
 /** `POSTGRES_URL`, or the machine's PostgreSQL. Each run works in a schema of its own. */
 export const postgresUrl = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
-export async function openPostgres(): Promise<TestDatabase> {
+export async function openPostgres(): Promise<TestDatabase<PrismaClient>> {
   const schema = uniqueName();
   const admin = new PrismaClient({ adapter: new PrismaPg({ connectionString: postgresUrl }) });
   await admin.$executeRawUnsafe(`CREATE SCHEMA "${schema}"`);
@@ -16,7 +17,7 @@ export async function openPostgres(): Promise<TestDatabase> {
     { schema },
   );
   const prisma = new PrismaClient({ adapter });
-  await applyShippedSql(prisma, 'postgresql');
+  await applySchema(prisma, 'postgresql', { auditLog: true });
   return {
     provider: 'postgresql',
     prisma,

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createSessions, type SessionEvent } from '@coatcheck/core';
 import { makeRecord, newId, runStoreConformance } from '@coatcheck/store-test-suite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPrismaAuditLog, createPrismaStore, type PrismaSessionDelegate } from '../../src/index.js';
+import {
+  applySchema,
+  createPrismaAuditLog,
+  createPrismaStore,
+  type PrismaSessionDelegate,
+} from '../../src/index.js';
 import { describeTable } from './catalog.js';
 import { MODEL_FILES, type ModelField, readModel } from './model.js';
 import type { Provider, TestDatabase } from './test-database.js';
@@ -49,6 +54,13 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
         );
       });
     }
+
+    it('applySchema can run again at every start-up, keeping the rows', async () => {
+      const id = newId();
+      await createPrismaStore(database.prisma).create(id, makeRecord());
+      await applySchema(database.prisma, database.provider, { auditLog: true });
+      expect(await createPrismaStore(database.prisma).get(id)).not.toBeNull();
+    });
   });
 
   describe(`${name} — SQL specifics`, () => {
@@ -109,6 +121,16 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
       await sweeping.close();
       sweeping.startSweeper({ intervalSeconds: 0.2 }); // stopped by close(), so it can start again
       await sweeping.close();
+    });
+
+    it('keeps user ids up to 191 characters on MySQL (VARCHAR(191)), longer ones elsewhere', async () => {
+      const longest = `u${'x'.repeat(190)}`;
+      const id = newId();
+      expect(await store().create(id, makeRecord({ userId: longest }))).toBe(true);
+      expect((await store().listByUser(longest)).map((s) => s.id)).toEqual([id]);
+      const tooLong = store().create(newId(), makeRecord({ userId: `${longest}x` }));
+      if (database.provider === 'mysql') await expect(tooLong).rejects.toThrow(/too long/i);
+      else expect(await tooLong).toBe(true);
     });
 
     it('uses the model delegate named by the `model` option', async () => {
@@ -185,6 +207,37 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
       expect(await audit.listForUser(user)).toHaveLength(events.length);
       expect(await audit.deleteBefore(coreNow + 1)).toBeGreaterThanOrEqual(events.length);
       expect(await audit.listForUser(user)).toEqual([]);
+    });
+
+    it('lists exactly the events of the user asked for, whatever the collation says', async () => {
+      const audit = createPrismaAuditLog(database.prisma);
+      const user = `u-${randomUUID()}`;
+      const at = Date.now();
+      const event = (userId: string, offsetMs: number) => ({
+        type: 'created' as const,
+        sessionId: newId(),
+        userId,
+        at: at + offsetMs,
+        ip: null,
+        userAgent: null,
+      });
+      // Older events of `user`, newer ones of users MySQL's PAD SPACE collation or a case-insensitive one
+      // would compare equal to it.
+      for (const [userId, offsetMs] of [
+        [user, 1],
+        [user, 2],
+        [`${user} `, 3],
+        [`${user}  `, 4],
+        [user.toUpperCase(), 5],
+      ] as const) {
+        await audit.record(event(userId, offsetMs));
+      }
+      expect((await audit.listForUser(user)).map((e) => [e.userId, e.at])).toEqual([
+        [user, at + 2],
+        [user, at + 1],
+      ]);
+      expect((await audit.listForUser(user, { limit: 1 })).map((e) => e.at)).toEqual([at + 2]);
+      expect((await audit.listForUser(`${user} `)).map((e) => e.at)).toEqual([at + 3]);
     });
   });
 }
