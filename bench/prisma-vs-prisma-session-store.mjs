@@ -7,7 +7,7 @@
 // BENCH_SECONDS per app and round (default 5), BENCH_CONNECTIONS (default 10). The apps run in a child
 // process so autocannon's own work does not share their event loop. Each connection has its own
 // session: contention is not what this measures. Prints req/s per scenario and the ratio
-// coatcheck / prisma-session-store per round and its median (the machine may be noisy).
+// coatcheck / prisma-session-store per round, its median and its range (the machine may be noisy).
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -85,7 +85,7 @@ async function main() {
         scenario,
         'coatcheck req/s': Math.round(mean(perSecond.coatcheck)),
         'prisma-session-store req/s': Math.round(mean(perSecond['prisma-session-store'])),
-        ratio: `${median(ratios).toFixed(2)}x`,
+        ratio: `${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
         'ratio per round': ratios.map((ratio) => ratio.toFixed(2)).join(' '),
         failures,
       });
@@ -130,11 +130,10 @@ function load(autocannon, port, method, path, cookies, seconds, connections) {
 
 /** The shipped model (renamed, as a user might) beside prisma-session-store's, in one client. */
 async function benchClient() {
-  const { generateClient, shippedModels } = await import(
-    pathToFileURL(join(packageDir, 'scripts/generate-prisma-client.mjs')).href
-  );
-  const [session] = await shippedModels('postgresql', ['session']);
-  const clientDir = await generateClient({
+  const { generatePrismaClient, shippedPrismaModels } = await importFromPackage('@coatcheck/test-utils');
+  const [session] = await shippedPrismaModels('postgresql', ['session']);
+  const clientDir = await generatePrismaClient({
+    packageDir,
     name: 'bench-postgresql',
     provider: 'postgresql',
     models: [
@@ -172,17 +171,16 @@ async function serve() {
   const { default: expressSession } = await importFromPackage('express-session');
   const { PrismaSessionStore } = await importFromPackage('@quixo3/prisma-session-store');
   const { createSessions } = await importFromPackage('@coatcheck/core');
-  const { createPrismaStore } = await import(pathToFileURL(join(packageDir, 'dist/index.js')).href);
+  const { applySchema, createPrismaStore } = await import(
+    pathToFileURL(join(packageDir, 'dist/index.js')).href
+  );
 
   const adapter = new PrismaPg(
     { connectionString: postgresUrl, options: `-c search_path="${schema}"` },
     { schema },
   );
   const prisma = new PrismaClient({ adapter });
-  const sql = await readFile(join(packageDir, 'schema/postgresql/session.sql'), 'utf8');
-  for (const statement of sql.split(/;\s*$/m)) {
-    if (statement.replace(/--.*$/gm, '').trim()) await prisma.$executeRawUnsafe(statement);
-  }
+  await applySchema(prisma, 'postgresql');
   await prisma.$executeRawUnsafe(
     'CREATE TABLE "express_sessions" ("id" TEXT PRIMARY KEY, "sid" TEXT NOT NULL UNIQUE, "data" TEXT NOT NULL, "expiresAt" TIMESTAMP(3) NOT NULL)',
   );
