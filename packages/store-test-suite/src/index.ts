@@ -59,6 +59,15 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect((await store.get(id))?.data).toEqual({ n: 1 });
       });
 
+      it(`creates a record exactly once when ${writers} creates of one id race`, async () => {
+        const id = newId();
+        const results = await Promise.all(
+          Array.from({ length: writers }, (_, writer) => store.create(id, makeRecord({ data: { writer } }))),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.get(id))?.data).toEqual({ writer: results.indexOf(true) });
+      });
+
       it('reads an unknown id as null', async () => {
         expect(await store.get(newId())).toBeNull();
       });
@@ -121,9 +130,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       it('expires a live record when its deadline passes', async () => {
         const id = newId();
         const now = Date.now();
-        await store.create(id, makeRecord({ idleExpiresAt: now + 300, absoluteExpiresAt: now + 60_000 }));
+        await store.create(id, makeRecord({ idleExpiresAt: now + LIVE_MS, absoluteExpiresAt: now + 60_000 }));
         expect(await store.get(id)).not.toBeNull();
-        await sleep(450);
+        await sleep(PAST_DEADLINE_MS);
         expect(await store.get(id)).toBeNull();
       });
 
@@ -230,12 +239,12 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       it('extends the idle deadline without changing data or version', async () => {
         const id = newId();
         const now = Date.now();
-        const record = makeRecord({ data: { keep: 'me' }, idleExpiresAt: now + 400 });
+        const record = makeRecord({ data: { keep: 'me' }, idleExpiresAt: now + LIVE_MS });
         await store.create(id, record);
         const update = { idleExpiresAt: now + 60_000, lastSeenAt: now + 10 };
         expect(await store.touch(id, update)).toBe(true);
         expect(await store.get(id)).toEqual({ ...record, ...update });
-        await sleep(550);
+        await sleep(PAST_DEADLINE_MS);
         expect(await store.get(id)).not.toBeNull();
       });
 
@@ -287,12 +296,17 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
 
       it('forgets deleted and replaced-away records', async () => {
-        const user = newUser();
-        const [a, b] = [newId(), newId()];
-        await store.create(a, makeRecord({ userId: user }));
-        await store.create(b, makeRecord({ userId: user }));
-        await store.delete(a);
-        expect((await store.listByUser(user)).map((s) => s.id)).toEqual([b]);
+        const [user, other] = [newUser(), newUser()];
+        const [deleted, replacedAway, kept] = [newId(), newId(), newId()];
+        for (const id of [deleted, replacedAway, kept]) await store.create(id, makeRecord({ userId: user }));
+        await store.delete(deleted);
+        expect(await store.replace(replacedAway, { ...makeRecord({ userId: other }), version: 2 }, 1)).toBe(
+          true,
+        );
+        expect((await store.listByUser(user)).map((s) => s.id)).toEqual([kept]);
+        expect((await store.listByUser(other)).map((s) => s.id)).toEqual([replacedAway]);
+        expect(await store.deleteByUser(user)).toBe(1);
+        expect(await store.get(replacedAway)).not.toBeNull();
       });
 
       it('lists nothing for a user without sessions', async () => {
@@ -302,9 +316,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       it('drops records from the listing once they expire', async () => {
         const user = newUser();
         const id = newId();
-        await store.create(id, makeRecord({ userId: user, idleExpiresAt: Date.now() + 300 }));
+        await store.create(id, makeRecord({ userId: user, idleExpiresAt: Date.now() + LIVE_MS }));
         expect(await store.listByUser(user)).toHaveLength(1);
-        await sleep(450);
+        await sleep(PAST_DEADLINE_MS);
         expect(await store.listByUser(user)).toEqual([]);
       });
 
@@ -330,6 +344,28 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect((await store.listByUser(user)).map((s) => s.id)).toEqual([keep]);
       });
 
+      it('treats user ids that differ only by trailing spaces or case as different users', async () => {
+        // Some SQL collations compare 'u' and 'u ' (PAD SPACE) or 'u' and 'U' as equal: the store must not.
+        const base = `u-${randomUUID()}`;
+        const users = [base, `${base} `, base.toUpperCase()];
+        const ids = users.map(() => newId());
+        for (const [i, user] of users.entries())
+          await store.create(ids[i] as string, makeRecord({ userId: user }));
+        for (const [i, user] of users.entries()) {
+          expect(
+            (await store.listByUser(user)).map((s) => s.id),
+            JSON.stringify(user),
+          ).toEqual([ids[i]]);
+        }
+        expect(await store.deleteByUser(base)).toBe(1);
+        expect(await store.get(ids[0] as string)).toBeNull();
+        expect(await store.get(ids[1] as string)).not.toBeNull();
+        expect(await store.get(ids[2] as string)).not.toBeNull();
+        expect(await store.deleteByUser(`${base} `)).toBe(1);
+        expect(await store.get(ids[2] as string)).not.toBeNull();
+        expect((await store.listByUser(base.toUpperCase())).map((s) => s.id)).toEqual([ids[2]]);
+      });
+
       it('returns 0 for a user without sessions', async () => {
         expect(await store.deleteByUser(newUser())).toBe(0);
       });
@@ -353,6 +389,13 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     });
   });
 }
+
+/**
+ * Deadline of the records the expiry cases watch die, and how long they wait for it: a loaded machine can
+ * take a second between two calls, so the record must outlive the first check with room to spare.
+ */
+const LIVE_MS = 2_000;
+const PAST_DEADLINE_MS = 2_500;
 
 /** A live record with sensible defaults (deadlines a minute ahead, version 1). */
 export function makeRecord(overrides: Partial<SessionRecord> = {}): SessionRecord {
