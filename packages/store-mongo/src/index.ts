@@ -1,4 +1,5 @@
 export type { SessionFields } from './document.js';
+export { ferretDbVersion, type MongoCommandTarget } from './ferretdb.js';
 export { type AutoRemove, INDEX_NAMES } from './indexes.js';
 export type { MongoCollectionLike, MongoDbLike, MongoDocument } from './mongo-client.js';
 export { MongoStore, type MongoStoreOptions } from './mongo-store.js';

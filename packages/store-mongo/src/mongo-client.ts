@@ -1,3 +1,5 @@
+import type { MongoCommandTarget } from './ferretdb.js';
+
 /** A document, query filter or update, as the driver takes it. */
 export type MongoDocument = Record<string, unknown>;
 
@@ -18,14 +20,20 @@ export interface MongoCollectionLike {
     keys: Record<string, 1>,
     options: { name: string; expireAfterSeconds?: number },
   ): Promise<string>;
+  /** The collection's `Db`, which the store asks once which server it is (to warn on FerretDB v1). */
+  readonly db?: Partial<MongoCommandTarget>;
 }
 
-/** The part of the `mongodb` driver's `Db` the store calls: opening a collection by name. */
-export interface MongoDbLike {
+/**
+ * The part of the `mongodb` driver's `Db` the store calls: opening a collection by name, and once
+ * `buildInfo`, to learn which server it is (to warn on FerretDB v1).
+ */
+export interface MongoDbLike extends Partial<MongoCommandTarget> {
   collection(name: string): MongoCollectionLike;
 }
 
-const COLLECTION_METHODS = [
+/** The methods a `collection` option must have. */
+export const COLLECTION_METHODS = [
   'insertOne',
   'findOne',
   'find',
@@ -35,10 +43,3 @@ const COLLECTION_METHODS = [
   'deleteMany',
   'createIndex',
 ] as const;
-
-/** The first method `value` lacks to be used as a collection, or `null` when it has them all. */
-export function missingCollectionMethod(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null) return COLLECTION_METHODS[0];
-  const methods = value as Record<string, unknown>;
-  return COLLECTION_METHODS.find((method) => typeof methods[method] !== 'function') ?? null;
-}

@@ -1,4 +1,5 @@
 import {
+  assertMethods,
   type CoatcheckError,
   invalidOption,
   isCoatcheckError,
@@ -6,12 +7,14 @@ import {
   type SessionRecord,
   type SessionStore,
   type StoredSession,
-  storeError,
+  type Sweeper,
+  startSweeper,
   type TouchUpdate,
 } from '@coatcheck/core';
 import { expiredAt, liveAt, toFields, toRecord } from './document.js';
+import { ferretDbVersion, isFerretDbV1, type MongoCommandTarget, warnAboutFerretDbOnce } from './ferretdb.js';
 import { type AutoRemove, createSessionIndexes } from './indexes.js';
-import { type MongoCollectionLike, type MongoDbLike, missingCollectionMethod } from './mongo-client.js';
+import { COLLECTION_METHODS, type MongoCollectionLike, type MongoDbLike } from './mongo-client.js';
 
 /** Options of {@link MongoStore}. Pass `db` or `collection`, not both. */
 export interface MongoStoreOptions {
@@ -24,13 +27,17 @@ export interface MongoStoreOptions {
   /**
    * How expired sessions are deleted. Reads never return them either way.
    * - `'native'`: a TTL index; the server deletes them (MongoDB checks once a minute).
-   * - `'interval'`: the store runs {@link MongoStore.deleteExpired} every `autoRemoveIntervalSeconds`,
-   *   for servers that refuse TTL indexes (FerretDB, some DocumentDB and Cosmos DB versions).
+   * - `'interval'`: the store runs {@link MongoStore.deleteExpired} every `autoRemoveIntervalSeconds`
+   *   with core's `startSweeper`, for servers that refuse TTL indexes (FerretDB, some DocumentDB and
+   *   Cosmos DB versions).
    * - `'off'`: nothing; run `deleteExpired()` yourself (a cron job).
    * @default 'native'
    */
   autoRemove?: AutoRemove;
-  /** How often `autoRemove: 'interval'` deletes expired sessions, in seconds. @default 600 */
+  /**
+   * Seconds from the end of one `autoRemove: 'interval'` sweep to the start of the next (the first runs
+   * one interval after construction). @default 600
+   */
   autoRemoveIntervalSeconds?: number;
   /**
    * Create the indexes (see {@link MongoStore.ensureIndexes}) when the store is constructed; store calls
@@ -52,9 +59,13 @@ const DUPLICATE_KEY = 11000;
  * Keeps sessions in MongoDB, or any server speaking its wire protocol, through the `mongodb` client you
  * pass in (the store never opens or closes a connection).
  *
- * One document per session, `_id` = the session id. Every method is one single-document operation:
- * compare-and-set is an update filtered on id, version and deadline, so it needs neither transactions
- * nor a replica set.
+ * One document per session, `_id` = the session id. Every method on one session is a single-document
+ * operation, atomic on MongoDB: compare-and-set is an update filtered on id, version and deadline, so it
+ * needs neither transactions nor a replica set. `listByUser`, `deleteByUser` and `deleteExpired` are
+ * multi-document operations: each document is deleted atomically, the set as a whole is not.
+ *
+ * On FerretDB v1 the store warns once (see the README): filtered updates are not atomic there across
+ * connections.
  *
  * ```ts
  * const client = new MongoClient(process.env.MONGO_URL!);
@@ -65,17 +76,17 @@ export class MongoStore implements SessionStore {
   /** The collection the sessions live in. */
   readonly collection: MongoCollectionLike;
   private readonly autoRemove: AutoRemove;
-  private readonly autoRemoveIntervalMs: number;
-  private readonly onSweepError: (error: CoatcheckError) => void;
+  private readonly commandTarget: Partial<MongoCommandTarget> | undefined;
   private indexesReady: boolean;
   private indexesPending: Promise<void> | null = null;
-  private sweepTimer: ReturnType<typeof setTimeout> | null = null;
-  private sweeping: Promise<void> | null = null;
-  private closed = false;
+  private serverCheck: Promise<void> | null = null;
+  private waitForServerCheck = true;
+  private readonly sweeper: Sweeper | null;
 
   constructor(options: MongoStoreOptions) {
     if (!options || typeof options !== 'object') invalidOption('options', 'must be an object');
     this.collection = resolveCollection(options);
+    this.commandTarget = options.db ?? this.collection.db;
     this.autoRemove = options.autoRemove ?? 'native';
     if (!AUTO_REMOVE_MODES.includes(this.autoRemove)) {
       invalidOption(
@@ -90,20 +101,20 @@ export class MongoStore implements SessionStore {
         `must be a positive number (got ${String(intervalSeconds)})`,
       );
     }
-    this.autoRemoveIntervalMs = intervalSeconds * 1000;
     if (options.onSweepError !== undefined && typeof options.onSweepError !== 'function') {
       invalidOption('onSweepError', 'must be a function');
     }
-    this.onSweepError =
+    const onSweepError =
       options.onSweepError ??
-      ((error) => console.warn(`[coatcheck] MongoStore sweep failed: ${error.message}`));
+      ((error: CoatcheckError) => console.warn(`[coatcheck] MongoStore sweep failed: ${error.message}`));
     const ensureIndexesOnStart = options.ensureIndexesOnStart ?? true;
     if (typeof ensureIndexesOnStart !== 'boolean') invalidOption('ensureIndexesOnStart', 'must be a boolean');
 
     this.indexesReady = !ensureIndexesOnStart;
     // Started now so it overlaps the app's start-up; a failure surfaces from the first store call.
     if (ensureIndexesOnStart) this.startupIndexes().catch(() => {});
-    if (this.autoRemove === 'interval') this.scheduleSweep();
+    this.sweeper =
+      this.autoRemove === 'interval' ? startSweeper(this, { intervalSeconds, onError: onSweepError }) : null;
   }
 
   /**
@@ -113,8 +124,9 @@ export class MongoStore implements SessionStore {
    * @throws `CoatcheckError` `TTL_INDEX_UNSUPPORTED` when the server refuses the TTL index; the message
    *   names `autoRemove: 'interval'`, which works everywhere. `STORE_ERROR` for other failures.
    */
-  ensureIndexes(): Promise<void> {
-    return createSessionIndexes(this.collection, this.autoRemove);
+  async ensureIndexes(): Promise<void> {
+    await this.checkServerOnce();
+    await createSessionIndexes(this.collection, this.autoRemove);
   }
 
   async create(id: string, record: SessionRecord): Promise<boolean> {
@@ -204,14 +216,12 @@ export class MongoStore implements SessionStore {
 
   /** Stops the `autoRemove: 'interval'` timer and waits for a sweep in progress. Leaves the client open. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = null;
-    await this.sweeping;
+    await this.sweeper?.stop();
   }
 
   /** Resolves once the start-up indexes exist; every store call waits for it. */
   private async startupIndexes(): Promise<void> {
+    await this.checkServerOnce();
     if (this.indexesReady) return;
     this.indexesPending ??= this.ensureIndexes().then(
       () => {
@@ -226,20 +236,24 @@ export class MongoStore implements SessionStore {
     return this.indexesPending;
   }
 
-  private scheduleSweep(): void {
-    // A timeout re-armed after each sweep, not an interval: a slow sweep never overlaps the next one.
-    this.sweepTimer = setTimeout(() => {
-      this.sweeping = this.deleteExpired().then(
-        () => {},
-        (error: unknown) => this.onSweepError(storeError('MongoStore.deleteExpired', error)),
-      );
-      void this.sweeping.finally(() => {
-        this.sweeping = null;
-        if (!this.closed) this.scheduleSweep();
-      });
-    }, this.autoRemoveIntervalMs);
-    // The timer alone must not keep the process alive.
-    this.sweepTimer.unref?.();
+  /**
+   * Asks the server what it is (`buildInfo`, one round trip, on first use) and warns once per process on
+   * FerretDB v1. Advisory: a failure (an outage the calling operation reports itself) is not thrown;
+   * later calls ask again in the background, so an outage never costs each request a second timeout.
+   */
+  private checkServerOnce(): Promise<void> {
+    const target = this.commandTarget;
+    if (typeof target?.command !== 'function') return Promise.resolve();
+    this.serverCheck ??= ferretDbVersion(target as MongoCommandTarget).then(
+      (version) => {
+        if (version !== null && isFerretDbV1(version)) warnAboutFerretDbOnce(version);
+      },
+      () => {
+        this.serverCheck = null;
+        this.waitForServerCheck = false;
+      },
+    );
+    return this.waitForServerCheck ? this.serverCheck : Promise.resolve();
   }
 }
 
@@ -249,13 +263,13 @@ function resolveCollection(options: MongoStoreOptions): MongoCollectionLike {
     invalidOption('db', 'and `collection` exclude each other');
   if (collection !== undefined) {
     if (collectionName !== undefined) invalidOption('collectionName', 'only applies with `db`');
-    const missing = missingCollectionMethod(collection);
-    if (missing) invalidOption('collection', `must be a mongodb Collection (it has no ${missing}())`);
+    assertMethods<MongoCollectionLike>(collection, 'collection', COLLECTION_METHODS, {
+      expected: 'a mongodb Collection',
+    });
     return collection;
   }
   if (db === undefined) invalidOption('db', 'or `collection` is required');
-  if (typeof db?.collection !== 'function')
-    invalidOption('db', 'must be a mongodb Db (it has no collection())');
+  assertMethods<MongoDbLike>(db, 'db', ['collection'], { expected: 'a mongodb Db' });
   const name = collectionName ?? 'sessions';
   if (typeof name !== 'string' || name.length === 0 || /[$\0]/.test(name) || name.startsWith('system.')) {
     invalidOption('collectionName', `must be a valid collection name (got ${JSON.stringify(name)})`);

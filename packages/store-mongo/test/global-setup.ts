@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { PORT_RANGES, startFerretDb } from '@coatcheck/test-utils';
 import { MongoClient } from 'mongodb';
 import type { TestProject } from 'vitest/node';
 
@@ -25,19 +23,17 @@ declare module 'vitest' {
   }
 }
 
-const FERRETDB_SCRIPT = fileURLToPath(new URL('../../../scripts/ferretdb.sh', import.meta.url));
-
 /**
  * Uses `MONGO_URL` when set; otherwise starts FerretDB (built once and cached by scripts/ferretdb.sh)
- * on a free loopback port of its own, so parallel projects and concurrent runs never share a server.
+ * on a free port of store-mongo's range, so parallel projects and concurrent runs never share a server.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   let url = process.env.MONGO_URL;
   let stop: (() => Promise<void>) | undefined;
   if (!url) {
-    const started = await startFerretDb();
+    const started = await startFerretDb(PORT_RANGES.storeMongoFerretDb);
     url = started.url;
-    stop = started.stop;
+    stop = () => started.stop();
   }
   try {
     project.provide('mongo', await describeServer(url));
@@ -46,19 +42,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     throw error;
   }
   return stop;
-}
-
-async function startFerretDb(): Promise<{ url: string; stop: () => Promise<void> }> {
-  // A port that was free a moment ago can be taken before FerretDB binds it: try a few.
-  for (let attempt = 1; ; attempt++) {
-    const port = String(await freePort());
-    try {
-      const url = lastLine(await run(FERRETDB_SCRIPT, ['start', port]));
-      return { url, stop: async () => void (await run(FERRETDB_SCRIPT, ['stop', port])) };
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
-  }
 }
 
 async function describeServer(url: string): Promise<MongoServerInfo> {
@@ -84,35 +67,4 @@ async function describeServer(url: string): Promise<MongoServerInfo> {
   } finally {
     await client.close();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs a command, passing its stderr through (the first FerretDB build reports progress there). */
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
-    });
-  });
-}
-
-function lastLine(output: string): string {
-  return output.trim().split('\n').at(-1) ?? '';
 }

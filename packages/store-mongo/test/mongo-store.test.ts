@@ -3,7 +3,7 @@ import { type CoatcheckError, createSessions, isCoatcheckError, type SessionReco
 import { makeRecord, newId } from '@coatcheck/store-test-suite';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { INDEX_NAMES, MongoStore, type MongoStoreOptions } from '../src/index.js';
+import { ferretDbVersion, INDEX_NAMES, MongoStore, type MongoStoreOptions } from '../src/index.js';
 import { openTestDb } from './harness.js';
 
 const testDb = openTestDb((url, options) => new MongoClient(url, options));
@@ -206,6 +206,67 @@ describe(`MongoStore on ${server.name}`, () => {
       await store.close();
       expect(failures[0]?.code).toBe('STORE_ERROR');
       expect(failures[0]?.cause).toBeInstanceOf(Error);
+    });
+  });
+
+  describe('the server it runs on', () => {
+    const ferretDbV1 = !server.atomicUpdates;
+
+    it('ferretDbVersion() names FerretDB, and nothing else', async () => {
+      const version = await ferretDbVersion(db);
+      expect(version === null ? 'MongoDB' : `FerretDB ${version}`).toBe(
+        server.name.split(' ').slice(0, 2).join(' '),
+      );
+    });
+
+    it(`${ferretDbV1 ? 'warns' : 'does not warn'} on first use that FerretDB v1 needs one process and maxPoolSize: 1`, async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        // A fresh copy of the store's modules: the warning is given once per process.
+        vi.resetModules();
+        const fresh = await import('../src/index.js');
+        const options = { db, ensureIndexesOnStart: false, autoRemove: 'off' } as const;
+        const first = new fresh.MongoStore({
+          ...options,
+          collectionName: `warn_${randomUUID().slice(0, 8)}`,
+        });
+        expect(warn).not.toHaveBeenCalled();
+        await first.get(newId());
+        const second = new fresh.MongoStore({
+          ...options,
+          collectionName: `warn_${randomUUID().slice(0, 8)}`,
+        });
+        await second.create(newId(), makeRecord());
+        expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 1 : 0);
+        if (ferretDbV1) {
+          const [message] = warn.mock.calls[0] as [string];
+          expect(message).toContain(`FerretDB ${await ferretDbVersion(db)}`);
+          expect(message).toMatch(/a touch can undo a save/);
+          expect(message).toMatch(/one app process and a MongoClient with `maxPoolSize: 1`/);
+          expect(message).toMatch(/development and demos/);
+        }
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
+    it('asks a Collection given instead of a Db through its db', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        vi.resetModules();
+        const fresh = await import('../src/index.js');
+        const collection = db.collection(`warn_${randomUUID().slice(0, 8)}`);
+        await new fresh.MongoStore({ collection, autoRemove: 'off' }).get(newId());
+        expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 1 : 0);
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
+    it('keeps a failed server check to itself: the call fails through its own operation', async () => {
+      const store = new MongoStore({ db: unreachableDb(), ensureIndexesOnStart: false, autoRemove: 'off' });
+      await expect(store.get(newId())).rejects.toThrow();
+      await expect(store.get(newId())).rejects.toThrow();
     });
   });
 

@@ -24,7 +24,7 @@ describe('MongoStore options', () => {
 
   it('says which method is missing when something else is passed as the collection or db', () => {
     refused({ collection: db }).toThrow(
-      /`collection` must be a mongodb Collection \(it has no insertOne\(\)\)/,
+      /`collection` must be a mongodb Collection \(it has no insertOne\(\) method\)/,
     );
     refused({ db: db.collection('sessions') }).toThrow(/`db` must be a mongodb Db/);
   });
