@@ -3,20 +3,19 @@
 //
 //   pnpm build && node bench/mongo-vs-connect-mongo.mjs [--duration SECONDS] [--rounds N] [--connections N]
 //
-// Uses MONGO_URL when set; otherwise starts FerretDB with scripts/ferretdb.sh on a free port and stops
-// it at the end. Both apps are Express 5 with the same routes, client and settings: sessions are
-// written only when changed, and an unchanged session is re-written at most once a minute
-// (connect-mongo `touchAfter: 60`, Coatcheck's default `touchIntervalSeconds: 60`). Expired sessions
+// Uses MONGO_URL when set; otherwise starts FerretDB with scripts/ferretdb.sh on a free port of the
+// benchmarks' range (tools/test-utils) and stops it at the end. Both apps are Express 5 with the same
+// routes, client and settings: sessions are written only when changed, and an unchanged session is
+// re-written at most once a minute (connect-mongo `touchAfter: 60`, Coatcheck's default
+// `touchIntervalSeconds: 60`). Expired sessions
 // are swept on a timer by both (`autoRemove: 'interval'`), because FerretDB refuses TTL indexes.
 // The machine is shared and noisy: read the ratios, not the absolute numbers. Rounds alternate which
 // system goes first.
 
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 // The benchmark's dependencies are dev dependencies of the store package.
@@ -41,7 +40,6 @@ const DURATION_SECONDS = Number(args.duration);
 const ROUNDS = Number(args.rounds);
 const CONNECTIONS = Number(args.connections);
 const SESSIONS = Number(args.sessions);
-const FERRETDB = fileURLToPath(new URL('../scripts/ferretdb.sh', import.meta.url));
 
 const server = await startServer();
 const client = new MongoClient(server.url, { monitorCommands: true });
@@ -118,7 +116,7 @@ try {
   await Promise.all(systems.map((system) => system.close()));
   await db.dropDatabase().catch(() => {});
   await client.close();
-  server.stop();
+  await server.stop();
 }
 
 function connectMongoApp() {
@@ -256,28 +254,10 @@ function mean(values) {
 
 async function startServer() {
   if (process.env.MONGO_URL) return { url: process.env.MONGO_URL, name: 'MONGO_URL', stop: () => {} };
-  const port = String(await freePort());
-  const url = execFileSync(FERRETDB, ['start', port], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-    .trim()
-    .split('\n')
-    .at(-1);
-  return {
-    url,
-    name: 'FerretDB v1.24.2 (SQLite)',
-    stop: () => execFileSync(FERRETDB, ['stop', port], { stdio: ['ignore', 'ignore', 'inherit'] }),
-  };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
+  // On a port of the benchmarks' own range, as the tests do (tools/test-utils).
+  const { PORT_RANGES, startFerretDb } = await import(
+    pathToFileURL(require.resolve('@coatcheck/test-utils')).href
+  );
+  const ferretDb = await startFerretDb(PORT_RANGES.benchFerretDb);
+  return { url: ferretDb.url, name: 'FerretDB v1.24.2 (SQLite)', stop: () => ferretDb.stop() };
 }

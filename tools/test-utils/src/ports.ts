@@ -34,6 +34,8 @@ export const PORT_RANGES = {
   demoFerretDb: { first: 12_000, last: 12_999 },
   /** Kept free for the packaging test's FerretDB. */
   packagingFerretDb: { first: 13_000, last: 13_999 },
+  /** The benchmarks' FerretDB (`bench/mongo-vs-connect-mongo.mjs`). */
+  benchFerretDb: { first: 14_000, last: 14_999 },
 } as const satisfies Record<string, PortRange>;
 
 /** True when nothing listens on `port` on 127.0.0.1. */
