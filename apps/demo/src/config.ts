@@ -34,6 +34,8 @@ export interface DemoConfig {
   redisPrefix: string;
   /** PostgreSQL or MySQL URL. */
   databaseUrl: string;
+  /** The PostgreSQL schema: `?schema=` of `DATABASE_URL`, checked to be a plain name. @default 'public' */
+  postgresSchema: string;
   mongoUrl: string;
   /** The SQLite database file. */
   sqliteFile: string;
@@ -53,6 +55,9 @@ export function readConfig(env: NodeJS.ProcessEnv): DemoConfig {
     throw new ConfigError(`SESSION_STORE must be one of ${STORE_KINDS.join(', ')} (got "${store}")`);
   }
   const production = env.NODE_ENV === 'production';
+  const databaseUrl =
+    env.DATABASE_URL ||
+    (store === 'mysql' ? 'mysql://root@127.0.0.1:3306/test' : 'postgresql://postgres@127.0.0.1:5432/test');
   return {
     store,
     port: wholeNumber(env, 'PORT') ?? 3000,
@@ -68,9 +73,8 @@ export function readConfig(env: NodeJS.ProcessEnv): DemoConfig {
         ? 'redis://127.0.0.1:7100,redis://127.0.0.1:7101,redis://127.0.0.1:7102'
         : 'redis://127.0.0.1:6379'),
     redisPrefix: env.REDIS_PREFIX || 'coatcheck-demo:',
-    databaseUrl:
-      env.DATABASE_URL ||
-      (store === 'mysql' ? 'mysql://root@127.0.0.1:3306/test' : 'postgresql://postgres@127.0.0.1:5432/test'),
+    databaseUrl,
+    postgresSchema: store === 'postgres' ? postgresSchemaOf(databaseUrl) : 'public',
     // What `scripts/ferretdb.sh start` prints, with a database of the demo's own.
     mongoUrl: env.MONGO_URL || 'mongodb://127.0.0.1:27018/coatcheck_demo',
     sqliteFile: env.SQLITE_FILE || DEFAULT_SQLITE_FILE,
@@ -105,6 +109,26 @@ function readSecrets(value: string | undefined, production: boolean): string[] {
     }
   });
   return secrets;
+}
+
+/**
+ * `?schema=name` of a PostgreSQL URL, as in Prisma's own URLs. The demo puts it into SQL (CREATE SCHEMA,
+ * the search path), so only a plain name is accepted.
+ */
+function postgresSchemaOf(databaseUrl: string): string {
+  let schema: string | null;
+  try {
+    schema = new URL(databaseUrl).searchParams.get('schema');
+  } catch {
+    throw new ConfigError(`DATABASE_URL is not a URL (got "${databaseUrl}")`);
+  }
+  if (schema === null) return 'public';
+  if (!/^\w+$/.test(schema)) {
+    throw new ConfigError(
+      `DATABASE_URL: ?schema= must be a plain schema name of letters, digits and _ (got "${schema}")`,
+    );
+  }
+  return schema;
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -1,5 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { MemoryStore, type SessionStore } from '@coatcheck/core';
 import type { PrismaAuditLog } from '@coatcheck/store-prisma';
@@ -83,20 +82,33 @@ async function openRedis(config: DemoConfig): Promise<OpenedStore> {
 
 async function openMongo(config: DemoConfig): Promise<OpenedStore> {
   const { MongoClient } = await import('mongodb');
-  const { MongoStore } = await import('@coatcheck/store-mongo');
-  const client = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5000 });
-  const label = `MongoDB at ${hostOf(config.mongoUrl)}`;
-  try {
-    await client.connect();
-  } catch (error) {
-    throw unreachable(label, error);
+  const { ferretDbVersion, MongoStore } = await import('@coatcheck/store-mongo');
+  const connect = async (options: { maxPoolSize?: number }) => {
+    const client = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5000, ...options });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.close();
+      throw unreachable(`MongoDB at ${hostOf(config.mongoUrl)}`, error);
+    }
+  };
+  let client = await connect({});
+  // FerretDB v1 applies a filtered update by reading and writing back, so writes to one session on two
+  // pooled connections can undo each other (a touch can undo a save): give it a single connection.
+  const ferretDb = await ferretDbVersion(client.db()).catch(() => null);
+  const oneConnection = ferretDb?.startsWith('v1.') ?? false;
+  if (oneConnection) {
+    await client.close();
+    client = await connect({ maxPoolSize: 1 });
   }
+  const server = ferretDb ? `FerretDB ${ferretDb}` : 'MongoDB';
   // 'interval' sweeps expired sessions itself, so it works on every MongoDB-wire server, FerretDB (no TTL
   // indexes) included; on MongoDB itself 'native' lets the server do it.
   const store = new MongoStore({ db: client.db(), autoRemove: 'interval' });
   return {
     store,
-    label,
+    label: `${server} at ${hostOf(config.mongoUrl)}${oneConnection ? ' (one connection)' : ''}`,
     close: () => client.close(),
   };
 }
@@ -108,11 +120,13 @@ type Provider = 'sqlite' | 'postgresql' | 'mysql';
  * `scripts/generate-prisma-clients.mjs`), on the provider's driver adapter.
  */
 async function openPrisma(config: DemoConfig, provider: Provider): Promise<OpenedStore> {
-  const { createPrismaAuditLog, createPrismaStore } = await import('@coatcheck/store-prisma');
+  const { applySchema, createPrismaAuditLog, createPrismaStore } = await import('@coatcheck/store-prisma');
   const { prisma, label, schema } = await prismaClient(config, provider);
   try {
+    // `schema` is a plain name (readConfig checked it), so it can stand in SQL.
     if (schema) await prisma.$executeRawUnsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await createTables(prisma, provider);
+    // The tables of the models the store ships (`CREATE TABLE IF NOT EXISTS …`), audit trail included.
+    await applySchema(prisma, provider, { auditLog: true });
   } catch (error) {
     await prisma.$disconnect();
     throw unreachable(label, error);
@@ -144,7 +158,7 @@ async function prismaClient(config: DemoConfig, provider: Provider) {
     // `?schema=name` picks the schema, as in Prisma's own URLs; the search path makes the shipped SQL
     // (unqualified table names) land there too.
     const url = new URL(config.databaseUrl);
-    const schema = url.searchParams.get('schema') ?? 'public';
+    const schema = config.postgresSchema;
     url.searchParams.delete('schema');
     const adapter = new PrismaPg(
       { connectionString: url.href, options: `-c search_path="${schema}"` },
@@ -163,24 +177,6 @@ async function prismaClient(config: DemoConfig, provider: Provider) {
     label: `MySQL at ${hostOf(config.databaseUrl)}`,
     schema: undefined,
   };
-}
-
-/** Runs the SQL @coatcheck/store-prisma ships for `provider` (`CREATE TABLE IF NOT EXISTS …`). */
-async function createTables(
-  prisma: { $executeRawUnsafe(query: string): PromiseLike<number> },
-  provider: Provider,
-): Promise<void> {
-  const require = createRequire(import.meta.url);
-  for (const table of ['session', 'session-event']) {
-    const sql = await readFile(
-      require.resolve(`@coatcheck/store-prisma/schema/${provider}/${table}.sql`),
-      'utf8',
-    );
-    // One statement per call: drivers prepare single statements.
-    for (const statement of sql.split(/;\s*$/m)) {
-      if (statement.replace(/--.*$/gm, '').trim()) await prisma.$executeRawUnsafe(statement);
-    }
-  }
 }
 
 function unreachable(label: string, error: unknown): StoreUnavailableError {

@@ -5,11 +5,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sqliteUnavailableReason } from '@coatcheck/test-utils';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningDemo, startDemo } from '../src/app.js';
 import { readConfig } from '../src/config.js';
-import { sqliteUnavailableReason, TEST_SECRET } from './support.js';
+import { TEST_SECRET } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
@@ -31,7 +32,7 @@ beforeAll(async () => {
     throw new Error(`The browser test drives Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   }
   // The default store, as `pnpm demo` runs it; where better-sqlite3 cannot load (Node 24 here), memory.
-  const sqliteProblem = sqliteUnavailableReason();
+  const sqliteProblem = sqliteUnavailableReason(import.meta.url);
   if (sqliteProblem) console.log(`browser test on SESSION_STORE=memory, not sqlite: ${sqliteProblem}`);
   dataFolder = await mkdtemp(join(tmpdir(), 'coatcheck-demo-browser-'));
   const env = {

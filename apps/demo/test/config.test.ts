@@ -62,6 +62,23 @@ describe('readConfig', () => {
       /SESSION_IDLE_TIMEOUT_SECONDS must be a whole number/,
     );
   });
+
+  it('takes the PostgreSQL schema from ?schema= only when it is a plain name', () => {
+    const postgres = (DATABASE_URL: string) =>
+      readConfig({ SESSION_STORE: 'postgres', SESSION_SECRETS: SECRET, DATABASE_URL });
+    expect(postgres('postgresql://db/app').postgresSchema).toBe('public');
+    expect(postgres('postgresql://db/app?schema=shop_2').postgresSchema).toBe('shop_2');
+    for (const schema of ['a"; DROP SCHEMA public CASCADE; --', 'shop-eu', 'a b', '']) {
+      expect(() => postgres(`postgresql://db/app?schema=${encodeURIComponent(schema)}`)).toThrow(
+        /DATABASE_URL: \?schema= must be a plain schema name of letters, digits and _/,
+      );
+    }
+    expect(() => postgres('not a url')).toThrow(/DATABASE_URL is not a URL/);
+    // Other stores do not read it.
+    expect(
+      readConfig({ SESSION_STORE: 'mysql', SESSION_SECRETS: SECRET, DATABASE_URL: 'mysql://db/x?schema=-' }),
+    ).toMatchObject({ postgresSchema: 'public' });
+  });
 });
 
 describe('startDemo', () => {

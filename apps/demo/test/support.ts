@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sqliteUnavailableReason } from '@coatcheck/test-utils';
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Redis } from 'ioredis';
@@ -71,7 +71,7 @@ const none = async () => {};
 export const STORE_VARIANTS: StoreVariant[] = [
   {
     kind: 'sqlite',
-    unavailable: sqliteUnavailableReason(),
+    unavailable: sqliteUnavailableReason(import.meta.url),
     async prepare() {
       const folder = await mkdtemp(join(tmpdir(), 'coatcheck-demo-'));
       return {
@@ -148,24 +148,6 @@ export const STORE_VARIANTS: StoreVariant[] = [
     }),
   },
 ];
-
-/**
- * Why better-sqlite3 cannot load on this Node, or `null` when it can. Its native module is compiled for
- * Node 20 here; the suite's Node 24 run cannot load it.
- */
-export function sqliteUnavailableReason(): string | null {
-  try {
-    const Database = createRequire(import.meta.url)('better-sqlite3');
-    new Database(':memory:').close();
-    return null;
-  } catch (error) {
-    // A native module built for another Node's ABI fails to dlopen ("NODE_MODULE_VERSION 115 … requires
-    // 137", or "did not self-register" on a second attempt in the same process); anything else is a real error.
-    if ((error as { code?: unknown }).code !== 'ERR_DLOPEN_FAILED') throw error;
-    const message = (error as Error).message.split('\n')[0];
-    return `better-sqlite3's native module cannot load on Node ${process.version} (built for Node 20 here): ${message}`;
-  }
-}
 
 /** A secret for the tests' key ring (the demo refuses secrets under 32 bytes). */
 export const TEST_SECRET = randomBytes(32).toString('base64url');
