@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PORT_RANGES, startFerretDb, type TestFerretDb } from '@coatcheck/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -31,14 +32,10 @@ const databaseUrl = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1
 const pgSchema = `packaging_${process.pid}_${Date.now()}`;
 
 let project: string;
-let mongoUrl: string;
-const ferretPort = String(20_000 + Math.floor(Math.random() * 10_000));
+let ferretDb: TestFerretDb;
 
-beforeAll(() => {
-  mongoUrl = execFileSync(join(root, 'scripts/ferretdb.sh'), ['start', ferretPort], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .at(-1) as string;
+beforeAll(async () => {
+  ferretDb = await startFerretDb(PORT_RANGES.packagingFerretDb);
   project = mkdtempSync(join(tmpdir(), 'coatcheck-packaging-'));
   const tarballs = join(project, 'tarballs');
   for (const dir of publicPackages) {
@@ -80,11 +77,11 @@ beforeAll(() => {
   });
 });
 
-afterAll(() => {
+afterAll(async () => {
   execFileSync('psql', [databaseUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`], {
     stdio: 'ignore',
   });
-  execFileSync(join(root, 'scripts/ferretdb.sh'), ['stop', ferretPort], { stdio: 'ignore' });
+  await ferretDb?.stop();
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
@@ -133,7 +130,7 @@ describe('the published packages, installed with npm outside the workspace', () 
         ...process.env,
         STORE: store,
         REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        MONGO_URL: mongoUrl,
+        MONGO_URL: ferretDb.url,
         DATABASE_URL: databaseUrl,
         PG_SCHEMA: pgSchema,
       };
