@@ -1,4 +1,5 @@
 import { type RecordBackend, StoreBackend } from './backend.js';
+import { assertMethods } from './client-shape.js';
 import {
   type CookieOptions,
   type ResolvedCookieOptions,
@@ -168,11 +169,8 @@ export class Sessions<Data extends SessionData = SessionData> {
     if (cookieOnly) {
       if (store !== undefined) invalidOption('store', 'must be omitted with `cookieOnly: true`');
       const revocationStore = options.revocationStore;
-      if (
-        revocationStore !== undefined &&
-        (typeof revocationStore?.get !== 'function' || typeof revocationStore.create !== 'function')
-      ) {
-        invalidOption('revocationStore', 'must be a SessionStore (it needs get() and create())');
+      if (revocationStore !== undefined) {
+        assertMethods(revocationStore, 'revocationStore', ['get', 'create'], { expected: 'a SessionStore' });
       }
       this.backend = new SealedCookieBackend(
         keys,
@@ -185,11 +183,10 @@ export class Sessions<Data extends SessionData = SessionData> {
       );
     } else {
       if (store === undefined) invalidOption('store', 'is required (or set `cookieOnly: true`)');
-      if (options.revocationStore !== undefined)
+      if (options.revocationStore !== undefined) {
         invalidOption('revocationStore', 'only applies with `cookieOnly: true`');
-      for (const method of STORE_METHODS) {
-        if (typeof store?.[method] !== 'function') invalidOption('store', `must implement ${method}()`);
       }
+      assertMethods(store, 'store', STORE_METHODS, { expected: 'a SessionStore' });
       this.backend = new StoreBackend(store, keys);
     }
     this.store = store;
@@ -204,8 +201,9 @@ export class Sessions<Data extends SessionData = SessionData> {
       invalidOption('touchIntervalSeconds', 'must be less than `idleTimeoutSeconds`');
     }
     this.maxConflictRetries = positive(options, 'maxConflictRetries', true);
-    if (!Number.isInteger(this.maxConflictRetries))
+    if (!Number.isInteger(this.maxConflictRetries)) {
       invalidOption('maxConflictRetries', 'must be a whole number');
+    }
     if (options.maxSessionsPerUser !== undefined) {
       if (!Number.isInteger(options.maxSessionsPerUser) || options.maxSessionsPerUser < 1) {
         invalidOption('maxSessionsPerUser', 'must be a whole number of at least 1');
