@@ -1,5 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { SessionRecord } from '@coatcheck/core';
+import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { inject } from 'vitest';
 
@@ -55,28 +54,8 @@ export function cookieOf(headers: Array<[string, string]>): string {
   return setCookie.split(';')[0] as string;
 }
 
-/** A live record with deadlines a minute or two ahead (override any field). */
-export function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
-  const now = Date.now();
-  return {
-    data: {},
-    userId: null,
-    createdAt: now,
-    lastSeenAt: now,
-    authenticatedAt: null,
-    idleExpiresAt: now + 60_000,
-    absoluteExpiresAt: now + 120_000,
-    version: 1,
-    ip: null,
-    userAgent: null,
-    ...overrides,
-  };
-}
-
-/** A fresh store id shaped like a real one. */
-export function newId(): string {
-  return randomBytes(32).toString('base64url');
-}
+// A live record (deadlines a minute or two ahead) and a fresh id shaped like a real one: the suite's own.
+export { makeRecord as record, newId } from '@coatcheck/store-test-suite';
 
 /** Both topologies, for tests that must hold on each. */
 export const topologies = [
