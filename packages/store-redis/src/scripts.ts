@@ -29,9 +29,13 @@ local function isLive(key, now)
 end
 
 -- Overwrites the record with the field/value pairs argv[from..], drops nullable fields the new record
--- leaves out, and sets the TTL.
+-- leaves out, and sets the TTL. A record already past its deadline (ttl <= 0) is written as gone.
 local NULLABLE = { 'userId', 'authenticatedAt', 'ip', 'userAgent' }
 local function writeRecord(key, ttl, argv, from)
+  if tonumber(ttl) <= 0 then
+    redis.call('DEL', key)
+    return
+  end
   local present = {}
   for i = from, #argv, 2 do present[argv[i]] = true end
   local absent = {}
@@ -56,11 +60,7 @@ function script(body: string): LuaScript {
  */
 export const CREATE = script(`
 if isLive(KEYS[1], tonumber(ARGV[1])) then return 0 end
-if tonumber(ARGV[2]) > 0 then
-  writeRecord(KEYS[1], ARGV[2], ARGV, 3)
-else
-  redis.call('DEL', KEYS[1])
-end
+writeRecord(KEYS[1], ARGV[2], ARGV, 3)
 return 1
 `);
 
@@ -79,11 +79,7 @@ if ARGV[4] ~= '1' and ARGV[6] == '1'
     and (current[4] ~= ARGV[5] or tonumber(ARGV[7]) > tonumber(current[3])) then
   return -1
 end
-if tonumber(ARGV[2]) > 0 then
-  writeRecord(KEYS[1], ARGV[2], ARGV, 8)
-else
-  redis.call('DEL', KEYS[1])
-end
+writeRecord(KEYS[1], ARGV[2], ARGV, 8)
 return 1
 `);
 
