@@ -57,14 +57,22 @@ export interface SessionsOptions<Data extends SessionData = SessionData> {
    * next request, automatically) or have expired.
    */
   secrets: string | readonly string[];
-  /** The session ends after this long without a request (sliding). @default 86400 (1 day) */
+  /**
+   * The session ends after this long without a request (sliding). Left unset with a shorter
+   * `absoluteTimeoutSeconds`, it takes that value, since no session outlives its absolute deadline anyway.
+   * @default 86400 (1 day), or `absoluteTimeoutSeconds` when that is shorter
+   */
   idleTimeoutSeconds?: number;
   /** The session ends this long after login or creation, however active. @default 604800 (7 days) */
   absoluteTimeoutSeconds?: number;
   /**
    * A request that changes nothing writes to the store only when the idle deadline would move by at
-   * least this much: one write per interval for a busy user, not one per request.
-   * @default 60
+   * least this much: one write per interval for a busy user, not one per request. The price is that
+   * the idle deadline lags the last request by up to this much, so a session can end this much early.
+   * The default keeps that lag under a tenth of the idle timeout (a 3 s idle timeout touches every
+   * 0.3 s) and never above a minute, so a busy user costs at most one write a minute. Set explicitly,
+   * it must be below `idleTimeoutSeconds`; `0` touches on every request.
+   * @default min(60, idleTimeoutSeconds / 10)
    */
   touchIntervalSeconds?: number;
   /** Default window of `session.isFresh()`: how recent a login counts as fresh. @default 900 */
@@ -122,6 +130,7 @@ const STORE_METHODS = ['create', 'get', 'replace', 'touch', 'delete', 'listByUse
 const DEFAULTS = {
   idleTimeoutSeconds: 24 * 60 * 60,
   absoluteTimeoutSeconds: 7 * 24 * 60 * 60,
+  /** The longest default touch interval; shorter idle timeouts get a tenth of theirs. */
   touchIntervalSeconds: 60,
   freshnessSeconds: 15 * 60,
   maxConflictRetries: 8,
@@ -166,6 +175,30 @@ export class Sessions<Data extends SessionData = SessionData> {
     this.cookie = resolveCookieOptions(options.cookie);
     const { store, cookieOnly = false } = options;
     const keys = new KeyRing(options.secrets);
+    const absolute = positive(options, 'absoluteTimeoutSeconds');
+    // Defaults follow the options the app did set, so setting one never makes an unset one invalid.
+    const idle = positive(options, 'idleTimeoutSeconds', Math.min(DEFAULTS.idleTimeoutSeconds, absolute));
+    if (idle > absolute) {
+      invalidOption(
+        'idleTimeoutSeconds',
+        `must not exceed \`absoluteTimeoutSeconds\` (${idle} > ${absolute}${
+          options.absoluteTimeoutSeconds == null ? ', its default' : ''
+        })`,
+      );
+    }
+    const touchInterval = positive(
+      options,
+      'touchIntervalSeconds',
+      Math.min(DEFAULTS.touchIntervalSeconds, idle / 10),
+      true,
+    );
+    if (touchInterval >= idle) {
+      // A touch would only be due once the idle deadline had passed: active users would be logged out.
+      invalidOption('touchIntervalSeconds', 'must be less than `idleTimeoutSeconds`');
+    }
+    this.idleMs = idle * 1000;
+    this.absoluteMs = absolute * 1000;
+    this.touchIntervalMs = touchInterval * 1000;
     if (cookieOnly) {
       if (store !== undefined) invalidOption('store', 'must be omitted with `cookieOnly: true`');
       const revocationStore = options.revocationStore;
@@ -177,7 +210,7 @@ export class Sessions<Data extends SessionData = SessionData> {
         this.cookie.name,
         revocationStore && {
           store: revocationStore,
-          tombstoneLifetimeMs: positive(options, 'absoluteTimeoutSeconds') * 1000,
+          tombstoneLifetimeMs: this.absoluteMs,
           now: () => this.now(),
         },
       );
@@ -190,17 +223,7 @@ export class Sessions<Data extends SessionData = SessionData> {
       this.backend = new StoreBackend(store, keys);
     }
     this.store = store;
-    const idle = positive(options, 'idleTimeoutSeconds');
-    const absolute = positive(options, 'absoluteTimeoutSeconds');
-    if (idle > absolute) invalidOption('idleTimeoutSeconds', 'must not exceed `absoluteTimeoutSeconds`');
-    this.idleMs = idle * 1000;
-    this.absoluteMs = absolute * 1000;
-    this.touchIntervalMs = positive(options, 'touchIntervalSeconds', true) * 1000;
-    if (this.touchIntervalMs >= this.idleMs) {
-      // A touch would only be due once the idle deadline had passed: active users would be logged out.
-      invalidOption('touchIntervalSeconds', 'must be less than `idleTimeoutSeconds`');
-    }
-    this.maxConflictRetries = positive(options, 'maxConflictRetries', true);
+    this.maxConflictRetries = positive(options, 'maxConflictRetries', DEFAULTS.maxConflictRetries, true);
     if (!Number.isInteger(this.maxConflictRetries)) {
       invalidOption('maxConflictRetries', 'must be a whole number');
     }
@@ -660,9 +683,10 @@ export class Sessions<Data extends SessionData = SessionData> {
 function positive<K extends keyof typeof DEFAULTS>(
   options: Partial<Record<K, unknown>>,
   name: K,
+  fallback: number = DEFAULTS[name],
   allowZero = false,
 ): number {
-  const value = options[name] ?? DEFAULTS[name];
+  const value = options[name] ?? fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     invalidOption(name, `must be a ${allowZero ? 'non-negative' : 'positive'} number (got ${String(value)})`);
   }

@@ -226,6 +226,59 @@ describe('writes only when something changed', () => {
 });
 
 describe('timeouts', () => {
+  /** A session written once, and a request that reads it `seconds` after the previous one. */
+  async function activeSession(options: Parameters<typeof setup>[0]) {
+    const counter = counting();
+    const { sessions, time } = setup({ wrapStore: counter.wrapStore, ...options });
+    const first = await sessions.load({});
+    first.set('n', 1);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    counter.calls.length = 0;
+    const requestAfter = async (seconds: number) => {
+      time.advanceSeconds(seconds);
+      const session = await sessions.load({ cookie });
+      await sessions.commit(session);
+      return !session.isNew;
+    };
+    return { requestAfter, touches: () => counter.writes().filter((call) => call === 'touch').length };
+  }
+
+  it('takes a tenth of a short idle timeout as the default touch interval', async () => {
+    // Idle 30 s: touches are due once the deadline would move by 3 s, so requests every 2 s touch on
+    // every second one, and the session outlives its idle timeout many times over.
+    const { requestAfter, touches } = await activeSession({ idleTimeoutSeconds: 30 });
+    for (let second = 2; second <= 120; second += 2)
+      expect(await requestAfter(2), `at ${second} s`).toBe(true);
+    expect(touches()).toBe(30);
+    expect(await requestAfter(29)).toBe(true);
+    expect(await requestAfter(30.1)).toBe(false);
+  });
+
+  it('works with an idle timeout of 3 s: alive while used every second, ended after 3 s idle', async () => {
+    const { requestAfter, touches } = await activeSession({ idleTimeoutSeconds: 3 });
+    for (let second = 1; second <= 10; second++) expect(await requestAfter(1), `at ${second} s`).toBe(true);
+    // The 0.3 s interval: every request a second apart touches.
+    expect(touches()).toBe(10);
+    expect(await requestAfter(0.2)).toBe(true); // deadline moved by 0.2 s: no touch due
+    expect(touches()).toBe(10);
+    // Even measured from that untouched request, the session lasts more than 3 s - 0.3 s idle.
+    expect(await requestAfter(2.75)).toBe(true);
+    expect(await requestAfter(3.01)).toBe(false);
+  });
+
+  it('keeps the old one-minute touch interval for idle timeouts of 10 minutes and more', async () => {
+    const { requestAfter, touches } = await activeSession({ idleTimeoutSeconds: 600 });
+    // Requests 59 s apart: a touch is due on every second one, when the deadline would move by 118 s.
+    for (let request = 0; request < 10; request++) expect(await requestAfter(59)).toBe(true);
+    expect(touches()).toBe(5);
+  });
+
+  it('gives an unset idle timeout the absolute one when that is shorter', async () => {
+    const { requestAfter } = await activeSession({ absoluteTimeoutSeconds: 7 });
+    expect(await requestAfter(6.5)).toBe(true);
+    expect(await requestAfter(0.6)).toBe(false);
+  });
+
   it('ends a session after the idle timeout, on the server, whatever the cookie says', async () => {
     const { sessions, time, store } = setup({ idleTimeoutSeconds: 600 });
     const expired: SessionEvent[] = [];

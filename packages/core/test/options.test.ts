@@ -24,6 +24,10 @@ describe('configuration fails at start, naming the option', () => {
     [{ idleTimeoutSeconds: 100, absoluteTimeoutSeconds: 50 }, 'idleTimeoutSeconds', 'absoluteTimeoutSeconds'],
     [{ touchIntervalSeconds: -1 }, 'touchIntervalSeconds', 'non-negative'],
     [{ idleTimeoutSeconds: 300, touchIntervalSeconds: 300 }, 'touchIntervalSeconds', 'less than'],
+    // The old default interval, now given explicitly: still refused, and named.
+    [{ idleTimeoutSeconds: 30, touchIntervalSeconds: 60 }, 'touchIntervalSeconds', 'less than'],
+    [{ idleTimeoutSeconds: 3, touchIntervalSeconds: 3 }, 'touchIntervalSeconds', 'less than'],
+    [{ idleTimeoutSeconds: 700000 }, 'idleTimeoutSeconds', '700000 > 604800, its default'],
     [{ maxConflictRetries: 1.5 }, 'maxConflictRetries', 'whole number'],
     [{ store: undefined, cookieOnly: true, maxSessionsPerUser: 2 }, 'maxSessionsPerUser', 'server store'],
     [{ cookie: { name: '__host-sid', secure: false } }, 'cookie.name', '__Host-'],
@@ -47,6 +51,24 @@ describe('configuration fails at start, naming the option', () => {
     expect(error.code).toBe('INVALID_OPTION');
     expect(error.message).toContain(`\`${option}\``);
     expect(error.message).toContain(detail);
+  });
+
+  it('derives the defaults of unset timeouts from the ones that are set, so they never conflict', () => {
+    for (const options of [
+      { idleTimeoutSeconds: 60 },
+      { idleTimeoutSeconds: 30 },
+      { idleTimeoutSeconds: 3 },
+      { idleTimeoutSeconds: 0.5 },
+      { absoluteTimeoutSeconds: 7 },
+      { absoluteTimeoutSeconds: 3600 },
+      { idleTimeoutSeconds: 3, absoluteTimeoutSeconds: 7 },
+      { idleTimeoutSeconds: 30, touchIntervalSeconds: 0 },
+    ]) {
+      expect(
+        () => createSessions({ store, secrets: [SECRET], ...options }),
+        JSON.stringify(options),
+      ).not.toThrow();
+    }
   });
 
   it('accepts a single secret string and the __Host- prefix', () => {
