@@ -1,0 +1,312 @@
+#!/usr/bin/env node
+// Preflight of `pnpm test`: checks every service and tool the tests use, starts or installs what it can,
+// and otherwise stops within seconds with one list of what is missing and the commands that get it.
+//
+//   node scripts/preflight.mjs           check, repair what can be repaired, provision FerretDB and Node 24
+//   node scripts/preflight.mjs --check   only check and report; change nothing
+//
+// Repairs need root (a CI machine, a container): starting Redis/PostgreSQL/MariaDB with the machine's own
+// commands, creating the `test` databases, `apt-get install chromium`. Without root it prints the commands.
+// REDIS_URL, POSTGRES_URL and MYSQL_URL point the tests at other servers; those are checked, never started.
+// MONGO_URL (a real MongoDB) makes FerretDB, and so Go, unnecessary.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const checkOnly = process.argv.includes('--check');
+const isRoot = process.getuid?.() === 0;
+const sudo = isRoot ? '' : 'sudo ';
+const env = process.env;
+
+const redis = endpoint(env.REDIS_URL, 'redis://127.0.0.1:6379');
+const postgres = endpoint(env.POSTGRES_URL, 'postgresql://postgres@127.0.0.1:5432/test');
+const mysql = endpoint(env.MYSQL_URL, 'mysql://root@127.0.0.1:3306/test');
+const postgresVersion = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql')[0] : undefined;
+const chromium = '/usr/bin/chromium';
+const go = which('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+
+/**
+ * One thing the tests need. `ok` probes it; `repair`, when given and `canRepair`, fixes it here;
+ * `howTo` is what a person runs when it cannot be fixed here.
+ */
+const requirements = [
+  {
+    name: 'Node.js >= 20.19',
+    ok: () => atLeast(process.versions.node, [20, 19]),
+    howTo: 'install Node.js 20.19 or later (https://nodejs.org)',
+  },
+  {
+    name: 'pnpm 10',
+    ok: () => /^10\./.test(output('pnpm', ['--version']) ?? ''),
+    howTo: 'npm install -g pnpm@10',
+  },
+  ...['redis-server', 'redis-cli'].map((tool) => ({
+    name: `${tool} on PATH (the tests start a Redis Cluster)`,
+    ok: () => which(tool) !== undefined,
+    canRepair: isRoot && aptAvailable(),
+    repair: () => aptInstall('redis-server'),
+    howTo: `${sudo}apt-get install -y redis-server`,
+  })),
+  {
+    name: 'psql on PATH (the packaging test applies the shipped SQL with it)',
+    ok: () => which('psql') !== undefined,
+    canRepair: isRoot && aptAvailable(),
+    repair: () => aptInstall('postgresql-client'),
+    howTo: `${sudo}apt-get install -y postgresql-client`,
+  },
+  service('Redis', redis, {
+    command: 'redis-server',
+    args: [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '-::1',
+      '--port',
+      String(redis.port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/var/lib/redis',
+      '--logfile',
+      '/var/log/redis/ci.log',
+    ],
+  }),
+  service('PostgreSQL', postgres, {
+    command: 'pg_ctlcluster',
+    args: ['--skip-systemctl-redirect', postgresVersion ?? '<version>', 'main', 'start'],
+    possible: postgresVersion !== undefined,
+  }),
+  service('MariaDB', mysql, {
+    command: 'start-stop-daemon',
+    args: ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'],
+    possible: existsSync('/usr/sbin/mariadbd'),
+  }),
+  {
+    name: `PostgreSQL database "${postgres.database}"`,
+    after: 'PostgreSQL',
+    ok: () => succeeds('psql', [postgres.url, '-qtAc', 'SELECT 1']),
+    canRepair: which('createdb') !== undefined && postgres.local,
+    repair: () =>
+      run('createdb', [
+        '-h',
+        postgres.host,
+        '-p',
+        String(postgres.port),
+        '-U',
+        postgres.user,
+        postgres.database,
+      ]),
+    howTo: `createdb -h ${postgres.host} -p ${postgres.port} -U ${postgres.user} ${postgres.database}`,
+  },
+  {
+    name: `MariaDB database "${mysql.database}"`,
+    after: 'MariaDB',
+    // Without the mariadb client it cannot be checked here; the store-prisma tests then say so themselves.
+    ok: () => !which('mariadb') || succeeds('mariadb', mysqlArgs(`USE \`${mysql.database}\``)),
+    canRepair: which('mariadb') !== undefined && mysql.local,
+    repair: () => run('mariadb', mysqlArgs(`CREATE DATABASE IF NOT EXISTS \`${mysql.database}\``)),
+    howTo: `mariadb -h ${mysql.host} -P ${mysql.port} -u ${mysql.user} -e 'CREATE DATABASE ${mysql.database}'`,
+  },
+  {
+    name: `Chromium at ${chromium} (the demo's browser test)`,
+    ok: () => succeeds(chromium, ['--version']),
+    canRepair: isRoot && aptAvailable(),
+    repair: () => aptInstall('chromium'),
+    howTo: `${sudo}apt-get update && ${sudo}apt-get install -y chromium   # Playwright's own download does not run here`,
+  },
+  {
+    name: 'Go >= 1.24 (builds FerretDB, the MongoDB-wire server the tests use; or set MONGO_URL)',
+    skip: env.MONGO_URL !== undefined,
+    ok: () => go !== undefined,
+    howTo: 'install Go from https://go.dev/dl/ (or put it at /usr/local/go), or set MONGO_URL to a MongoDB',
+  },
+];
+
+const started = Date.now();
+// 1. Probe everything (seconds). A database is only probed once its server answers.
+const failed = [];
+const deferred = [];
+for (const requirement of requirements) {
+  if (requirement.skip) continue;
+  if (requirement.after && failed.some((r) => r.id === requirement.after)) deferred.push(requirement);
+  else if (!(await requirement.ok())) failed.push(requirement);
+}
+const blocked = failed.filter((r) => checkOnly || !r.canRepair);
+if (blocked.length > 0) {
+  report(blocked, [...failed.filter((r) => !blocked.includes(r)), ...deferred]);
+  process.exit(1);
+}
+// 2. Repair what can be repaired here, then what waited for it.
+for (const requirement of [...failed, ...deferred]) {
+  if (await requirement.ok()) continue;
+  if (!requirement.canRepair) {
+    report([requirement], []);
+    process.exit(1);
+  }
+  console.log(`preflight: ${requirement.name} is missing; fixing it`);
+  try {
+    await requirement.repair();
+  } catch (error) {
+    console.error(`preflight: could not fix ${requirement.name}: ${error.message}`);
+  }
+  if (!(await requirement.ok())) {
+    report([requirement], []);
+    process.exit(1);
+  }
+}
+
+if (!checkOnly) {
+  // Slow the first time on a machine, instant afterwards: better here than inside a test's timeout.
+  if (!env.MONGO_URL) {
+    provision('FerretDB (built once into ~/.cache/coatcheck)', join('scripts', 'ferretdb.sh'), ['build'], {
+      GO: go,
+    });
+  }
+  provision('Node 24 from npm (the second test run)', 'npx', ['--yes', 'node@24', '--version']);
+}
+console.log(`preflight: everything the tests need is here (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+// ——— helpers ———
+
+function service(name, target, start) {
+  const startCommand = [start.command, ...start.args.map(shellQuote)].join(' ');
+  return {
+    name: `${name} at ${target.host}:${target.port}`,
+    id: name,
+    ok: () => portOpen(target.host, target.port),
+    canRepair: isRoot && target.managed && (start.possible ?? true) && which(start.command) !== undefined,
+    repair: async () => {
+      run(start.command, start.args);
+      await waitFor(() => portOpen(target.host, target.port), 60_000);
+    },
+    howTo: target.managed
+      ? `${sudo}${startCommand}`
+      : `start the server at ${target.url.replace(/\/\/[^@]*@/, '//')} or unset the variable that points at it`,
+  };
+}
+
+function report(missing, fixable) {
+  console.error('\npreflight: `pnpm test` cannot run on this machine yet. Missing:\n');
+  for (const requirement of missing) {
+    console.error(`  ✗ ${requirement.name}\n      ${requirement.howTo}`);
+  }
+  if (fixable.length > 0) {
+    console.error(`\n  and, checked or fixed by the next \`pnpm test\`${isRoot ? '' : ' when run as root'}:`);
+    for (const requirement of fixable) console.error(`  • ${requirement.name}`);
+  }
+  console.error('\nThen run `pnpm test` again. (`node scripts/preflight.mjs --check` only checks.)');
+}
+
+function provision(name, command, args, extraEnv = {}) {
+  const startedAt = Date.now();
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...env, ...Object.fromEntries(Object.entries(extraEnv).filter(([, v]) => v)) },
+  });
+  if (result.status !== 0) {
+    console.error(`preflight: ${name} failed (${result.error?.message ?? `exit ${result.status}`})`);
+    process.exit(1);
+  }
+  console.log(`preflight: ${name} ready (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+}
+
+function aptInstall(pkg) {
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], aptEnv);
+  run('apt-get', ['install', '-y', '-qq', pkg], aptEnv);
+}
+
+function aptAvailable() {
+  return which('apt-get') !== undefined;
+}
+
+function run(command, args, runEnv = env) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env: runEnv });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.error?.message ?? result.status}`);
+  }
+}
+
+function succeeds(command, args) {
+  return spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
+function output(command, args) {
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+function which(command) {
+  for (const dir of (env.PATH ?? '').split(':')) {
+    if (dir && isExecutable(`${dir}/${command}`)) return `${dir}/${command}`;
+  }
+  return undefined;
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portOpen(host, port) {
+  return new Promise((resolveOpen) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    const done = (open) => {
+      socket.destroy();
+      resolveOpen(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitFor(probe, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((wake) => setTimeout(wake, 500));
+  }
+}
+
+function endpoint(value, fallback) {
+  const url = new URL(value ?? fallback);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return {
+    url: url.href,
+    host,
+    port: Number(url.port),
+    user: decodeURIComponent(url.username) || 'root',
+    database: url.pathname.slice(1) || 'test',
+    // The machine's own server (no variable set): the one preflight may start.
+    managed: value === undefined,
+    local: ['127.0.0.1', 'localhost', '::1'].includes(host),
+  };
+}
+
+function mysqlArgs(sql) {
+  return ['-h', mysql.host, '-P', String(mysql.port), '-u', mysql.user, '-e', sql];
+}
+
+function atLeast(version, [major, minor]) {
+  const [a, b] = version.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+function shellQuote(arg) {
+  return arg === '' ? '""' : /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`;
+}
+
+function join(...parts) {
+  return resolve(root, ...parts);
+}
