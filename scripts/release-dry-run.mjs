@@ -42,25 +42,24 @@ for (const { dir } of publicPackages) {
     fail(`packages/${dir}/dist is missing: run pnpm build first`);
 }
 
-// 1. Every changeset parses; the plan says which version each package gets.
+// 1. A copy of what git tracks (and new, unignored files), with the built dist.
 const copy = mkdtempSync(join(tmpdir(), 'coatcheck-release-'));
-const planFile = join(copy, 'release-plan.json');
-step('changeset status', () =>
-  run(process.execPath, [join(root, 'scripts/changeset.mjs'), 'status', `--output=${planFile}`], root),
-);
-const plan = readJson(planFile);
-const planned = new Map(plan.releases.filter((r) => r.type !== 'none').map((r) => [r.name, r]));
-for (const { manifest } of publicPackages) {
-  check(planned.has(manifest.name), `${manifest.name}: no changeset releases it`);
-}
-
-// 2. `changeset version` on a copy of what git tracks (and new, unignored files), with the built dist.
+process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
 const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)
   .split('\0')
   .filter((file) => file && existsSync(join(root, file)));
 for (const file of files) {
   mkdirSync(dirname(join(copy, file)), { recursive: true });
   cpSync(join(root, file), join(copy, file));
+}
+// Its own git repository on `main`: `changeset status` diffs against main, and must work whatever the
+// checkout is (a detached HEAD in CI, another branch name).
+for (const args of [
+  ['init', '-q', '-b', 'main'],
+  ['add', '-A'],
+  ['commit', '-q', '--no-verify', '-m', 'dry run'],
+]) {
+  run('git', ['-c', 'user.name=dry-run', '-c', 'user.email=dry-run@localhost', ...args], copy);
 }
 for (const { dir } of publicPackages) {
   cpSync(join(root, 'packages', dir, 'dist'), join(copy, 'packages', dir, 'dist'), { recursive: true });
@@ -83,6 +82,32 @@ for (const { dir, manifest } of publicPackages) {
     symlinkSync(join(copy, dirOf.get(name)), link);
   }
 }
+// 2. Every changeset parses; the plan says which version each package gets. changesets' own parse error
+// does not say which file is broken, so each file's front matter is checked here first.
+for (const file of readdirSync(join(copy, '.changeset')).filter(
+  (f) => f.endsWith('.md') && f !== 'README.md',
+)) {
+  const text = readFileSync(join(copy, '.changeset', file), 'utf8');
+  if (!/^---\r?\n(\s*["']?[@\w./-]+["']?\s*:\s*(major|minor|patch|none)\s*\r?\n)+---\r?\n/.test(text)) {
+    fail(
+      `.changeset/${file} does not start with front matter ('---', lines '"@coatcheck/name": minor', '---')`,
+    );
+  }
+}
+const planFile = join(copy, 'release-plan.json');
+step('changeset status', () =>
+  run(process.execPath, [join(root, 'scripts/changeset.mjs'), 'status', `--output=${planFile}`], copy),
+);
+const plan = readJson(planFile);
+const planned = new Map(plan.releases.filter((r) => r.type !== 'none').map((r) => [r.name, r]));
+// Right after a release no changeset is pending: the same checks then run on the current versions.
+console.log(
+  planned.size === 0
+    ? '  no changesets pending: packing the current versions'
+    : `  planned: ${[...planned.values()].map((r) => `${r.name}@${r.newVersion} (${r.type})`).join(', ')}`,
+);
+
+// 3. `changeset version`: versions and changelogs.
 step('changeset version (on a temporary copy)', () =>
   run(process.execPath, [join(root, 'scripts/changeset.mjs'), 'version'], copy),
 );
@@ -90,12 +115,13 @@ const leftOver = readdirSync(join(copy, '.changeset')).filter((f) => f.endsWith(
 check(leftOver.length === 0, `changeset version left changesets unconsumed: ${leftOver.join(', ')}`);
 for (const { dir, manifest } of publicPackages) {
   const release = planned.get(manifest.name);
-  if (!release) continue;
   const versioned = readJson(join(copy, 'packages', dir, 'package.json'));
+  const expected = release?.newVersion ?? manifest.version;
   check(
-    versioned.version === release.newVersion,
-    `${manifest.name}: version ${versioned.version}, planned ${release.newVersion}`,
+    versioned.version === expected,
+    `${manifest.name}: version ${versioned.version}, planned ${expected}`,
   );
+  if (!release) continue;
   const changelogPath = join(copy, 'packages', dir, 'CHANGELOG.md');
   const changelog = existsSync(changelogPath) ? readFileSync(changelogPath, 'utf8') : '';
   check(
@@ -108,7 +134,7 @@ for (const { dir, manifest } of publicPackages) {
   }
 }
 
-// 3. Pack each package as it would be published, and look inside.
+// 4. Pack each package as it would be published, and look inside.
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const { dir, manifest } of publicPackages) {
@@ -147,7 +173,6 @@ for (const tarball of tarballs) {
       (peers.length ? `, peers ${peers.map(([name, range]) => `${name}@${range}`).join(', ')}` : ''),
   );
 }
-rmSync(copy, { recursive: true, force: true });
 
 if (failures.length > 0) fail(`release dry run found:\n  - ${failures.join('\n  - ')}`);
 console.log(`release dry run passed: ${tarballs.length} tarballs in\n${out}`);

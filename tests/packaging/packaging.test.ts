@@ -28,6 +28,9 @@ const peers = [
   '@prisma/client@~7.10.0',
   '@prisma/adapter-pg@~7.10.0',
 ];
+// `pnpm test` passes the tarballs of its release dry run (scripts/release-dry-run.mjs): versioned by
+// `changeset version` and packed as a release would pack them. Run alone, the test packs the workspace.
+const packedDir = process.env.COATCHECK_PACKED_DIR;
 const databaseUrl = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const pgSchema = `packaging_${process.pid}_${Date.now()}`;
 
@@ -38,15 +41,22 @@ beforeAll(async () => {
   ferretDb = await startFerretDb(PORT_RANGES.packagingFerretDb);
   project = mkdtempSync(join(tmpdir(), 'coatcheck-packaging-'));
   const tarballs = join(project, 'tarballs');
-  for (const dir of publicPackages) {
-    execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir, stdio: 'pipe' });
+  if (packedDir) {
+    cpSync(packedDir, tarballs, { recursive: true });
+  } else {
+    for (const dir of publicPackages) {
+      execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir, stdio: 'pipe' });
+    }
   }
   cpSync(join(import.meta.dirname, 'fixture'), project, { recursive: true });
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'fresh-app', private: true, type: 'module' }),
   );
-  const packed = readdirSync(tarballs).map((file) => join(tarballs, file));
+  const packed = readdirSync(tarballs)
+    .filter((file) => file.endsWith('.tgz'))
+    .map((file) => join(tarballs, file));
+  expect(packed).toHaveLength(publicPackages.length);
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...packed, ...peers], {
     cwd: project,
     stdio: 'pipe',
