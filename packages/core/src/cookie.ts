@@ -125,9 +125,11 @@ export function serializeCookie(
   const parts = [`${options.name}=${value}`, `Path=${options.path}`];
   if (options.domain) parts.push(`Domain=${options.domain}`);
   if (expiresAt !== null) {
+    // Rounded up: the server ends the session at its deadline anyway, while rounding down would have the
+    // browser drop the cookie up to a second early (a 7 s session would last 6 s).
     const maxAgeSeconds = Math.max(
       0,
-      Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor((expiresAt - nowMs) / 1000)),
+      Math.min(MAX_COOKIE_AGE_SECONDS, Math.ceil((expiresAt - nowMs) / 1000)),
     );
     const expires = maxAgeSeconds === 0 ? 0 : nowMs + maxAgeSeconds * 1000;
     parts.push(`Max-Age=${maxAgeSeconds}`, `Expires=${new Date(expires).toUTCString()}`);

@@ -91,6 +91,13 @@ describe('cookie serialisation', () => {
     expect(cookie).toContain(`Max-Age=${400 * 24 * 3600}`);
   });
 
+  it('lets the cookie last until the deadline, rounding up to the next second, never down', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const cookie = serializeCookie(resolveCookieOptions(), 'v', now + 6995, now);
+    expect(cookie).toContain('Max-Age=7;');
+    expect(cookie).toContain(`Expires=${new Date(now + 7000).toUTCString()}`);
+  });
+
   it('writes a browser-session cookie when not persistent, and the chosen attributes', () => {
     const options = resolveCookieOptions({
       persistent: false,
