@@ -218,6 +218,10 @@ export class Session<Data extends SessionData = SessionData> {
    * Logs `userId` in: a new token and record (the old one is deleted, against fixation), data and
    * unsaved changes kept, `authenticatedAt` set, deadlines restarted. Evicts the user's oldest sessions
    * beyond `maxSessionsPerUser`.
+   *
+   * It writes to the store at once, not at commit. Changes made before it go into the new record in
+   * that same write; changes made after it are a second write, when the response is committed. So set
+   * what you can before calling it.
    */
   login(userId: string, client?: ClientInfo): Promise<void> {
     return this.engine.login(this as unknown as Session<SessionData>, userId, client);

@@ -367,6 +367,30 @@ describe('login, regenerate, destroy', () => {
     expect((store as MemoryStore).size).toBe(1);
   });
 
+  it('writes changes made before login() into the new record, and changes after it in a second write', async () => {
+    const writesFor = async (order: 'set, then login' | 'login, then set') => {
+      const counter = counting();
+      const { sessions } = setup({ wrapStore: counter.wrapStore });
+      const anonymous = await sessions.load({});
+      anonymous.set('cart', ['apple']);
+      const cookie = cookieOf((await sessions.commit(anonymous)).headers);
+      counter.calls.length = 0;
+
+      const session = await sessions.load({ cookie });
+      if (order === 'set, then login') session.set('theme', 'dark');
+      await session.login('alice');
+      if (order === 'login, then set') session.set('theme', 'dark');
+      const after = cookieOf((await sessions.commit(session)).headers);
+      const loggedIn = await sessions.load({ cookie: after });
+      expect(loggedIn.data).toEqual({ cart: ['apple'], theme: 'dark' });
+      return counter.writes();
+    };
+    // login() writes at once: the new record (with every change made so far), then the old one deleted.
+    expect(await writesFor('set, then login')).toEqual(['create', 'delete']);
+    // A change after it is a change to the new record, saved by the commit.
+    expect(await writesFor('login, then set')).toEqual(['create', 'delete', 'replace']);
+  });
+
   it('login from no session creates a bound session', async () => {
     const { sessions } = setup();
     const session = await sessions.load({});
