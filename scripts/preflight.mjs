@@ -7,7 +7,8 @@
 //
 // Repairs need root (a CI machine, a container): starting Redis/PostgreSQL/MariaDB with the machine's own
 // commands, creating the `test` databases, `apt-get install chromium`. Without root it prints the commands.
-// REDIS_URL, POSTGRES_URL and MYSQL_URL point the tests at other servers; those are checked, never started.
+// REDIS_URL, POSTGRES_URL and MYSQL_URL point the tests at other servers, CHROMIUM_PATH at another browser;
+// those are checked, never started or installed.
 // MONGO_URL (a real MongoDB) makes FerretDB, and so Go, unnecessary.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
@@ -24,7 +25,8 @@ const redis = endpoint(env.REDIS_URL, 'redis://127.0.0.1:6379');
 const postgres = endpoint(env.POSTGRES_URL, 'postgresql://postgres@127.0.0.1:5432/test');
 const mysql = endpoint(env.MYSQL_URL, 'mysql://root@127.0.0.1:3306/test');
 const postgresVersion = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql')[0] : undefined;
-const chromium = '/usr/bin/chromium';
+// CHROMIUM_PATH points the browser tests at another Chromium or Chrome (then it is checked, not installed).
+const chromium = env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const go = which('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 
 /**
@@ -115,9 +117,12 @@ const requirements = [
   {
     name: `Chromium at ${chromium} (the demo's browser test)`,
     ok: () => succeeds(chromium, ['--version']),
-    canRepair: isRoot && aptAvailable(),
+    canRepair: isRoot && aptAvailable() && env.CHROMIUM_PATH === undefined,
     repair: () => aptInstall('chromium'),
-    howTo: `${sudo}apt-get update && ${sudo}apt-get install -y chromium   # Playwright's own download does not run here`,
+    howTo:
+      env.CHROMIUM_PATH === undefined
+        ? `${sudo}apt-get update && ${sudo}apt-get install -y chromium   # Playwright's own download does not run here`
+        : 'point CHROMIUM_PATH at a Chromium or Chrome binary, or unset it to use /usr/bin/chromium',
   },
   {
     name: 'Go >= 1.24 (builds FerretDB, the MongoDB-wire server the tests use; or set MONGO_URL)',
