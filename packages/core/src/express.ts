@@ -116,7 +116,8 @@ export function sessionMiddleware<Data extends CoreSessionData>(
       res,
       async () => {
         const { headers } = await sessions.commit(session);
-        return (target) => writeSessionHeaders(target, headers, carriedSession, settings.cacheControl);
+        const use = { carried: carriedSession, read: session.wasRead };
+        return (target) => writeSessionHeaders(target, headers, use, settings.cacheControl);
       },
       onError,
     );

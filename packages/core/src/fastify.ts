@@ -108,7 +108,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
     if (!session) return payload;
     try {
       const { headers } = await sessions.commit(session);
-      writeSessionHeaders(fastifyHeaderTarget(reply), headers, carried.has(session), settings.cacheControl);
+      const use = { carried: carried.has(session), read: session.wasRead };
+      writeSessionHeaders(fastifyHeaderTarget(reply), headers, use, settings.cacheControl);
       return payload;
     } catch (error) {
       report(request, error);

@@ -186,7 +186,12 @@ async function open<Data extends SessionData>(
   }
   const carriedSession = !session.isNew;
   const write = (headers: Headers, committed: CommitResult['headers']) =>
-    writeSessionHeaders(webHeaderTarget(headers), committed, carriedSession, settings.cacheControl);
+    writeSessionHeaders(
+      webHeaderTarget(headers),
+      committed,
+      { carried: carriedSession, read: session.wasRead },
+      settings.cacheControl,
+    );
   return {
     ok: true,
     session,

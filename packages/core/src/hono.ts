@@ -95,23 +95,14 @@ export function sessionMiddleware<Data extends SessionData>(
     await next();
     try {
       const { headers } = await sessions.commit(session);
+      const use = { carried: carriedSession, read: session.wasRead };
       let response = c.res;
       try {
-        writeSessionHeaders(
-          webHeaderTarget(response.headers),
-          headers,
-          carriedSession,
-          settings.cacheControl,
-        );
+        writeSessionHeaders(webHeaderTarget(response.headers), headers, use, settings.cacheControl);
       } catch {
         // Headers of a Response from fetch() are immutable: write them on a copy.
         response = new Response(response.body, response);
-        writeSessionHeaders(
-          webHeaderTarget(response.headers),
-          headers,
-          carriedSession,
-          settings.cacheControl,
-        );
+        writeSessionHeaders(webHeaderTarget(response.headers), headers, use, settings.cacheControl);
         replaceResponse(c, response);
       }
     } catch (error) {

@@ -13,9 +13,10 @@ export interface IntegrationOptions {
   csrf?: CsrfOptions | false;
   /**
    * `Cache-Control` for responses to requests that carried a live session, when the app set none itself:
-   * such responses are personal, so no shared cache may keep them. Those responses also get
-   * `Vary: Cookie`. Responses that set or clear the cookie get `no-store` from the core regardless.
-   * `false` leaves it to the app.
+   * such responses are personal, so no shared cache may keep them. Responses that set or clear the
+   * cookie get `no-store` from the core regardless. `false` leaves it to the app. Either way, every
+   * response that depends on the session (it carried one, the app read it, or the response sets or
+   * clears the cookie) gets `Vary: Cookie`.
    * @default 'private, no-store'
    */
   cacheControl?: string | false;
@@ -270,24 +271,41 @@ export interface HeaderTarget {
   append(name: string, value: string): void;
 }
 
+/** What a response's headers depend on, beyond what the commit returned. @internal */
+export interface SessionUse {
+  /** The request carried a live session. */
+  carried: boolean;
+  /** The app read the session (`Session.wasRead`). */
+  read: boolean;
+}
+
 /**
  * Writes what a committed session adds to a response: the core's headers (`Set-Cookie` appended, the
- * `Cache-Control: no-store` of a cookie change overriding the app's), and, when the request carried a
- * live session, `Vary: Cookie` plus the private `Cache-Control` unless the app chose one.
+ * `Cache-Control: no-store` of a cookie change overriding the app's); when the request carried a live
+ * session, the private `Cache-Control` unless the app chose one; and `Vary: Cookie` whenever the response
+ * depends on the session.
  * @internal
  */
 export function writeSessionHeaders(
   target: HeaderTarget,
   committed: CommitResult['headers'],
-  carriedSession: boolean,
+  use: SessionUse,
   cacheControl: string | false,
 ): void {
+  let setsCookie = false;
   for (const [name, value] of committed) {
-    if (name.toLowerCase() === 'set-cookie') target.append(name, value);
-    else target.set(name, value);
+    if (name.toLowerCase() === 'set-cookie') {
+      target.append(name, value);
+      setsCookie = true;
+    } else target.set(name, value);
   }
-  if (!carriedSession) return;
-  if (cacheControl && !target.get('cache-control')) target.set('Cache-Control', cacheControl);
+  if (use.carried && cacheControl && !target.get('cache-control')) target.set('Cache-Control', cacheControl);
+  // Caches must key every response built from the session on Cookie, the first one of a new session
+  // included; otherwise one visitor's page, or the anonymous one, is served to a request with another cookie.
+  if (use.carried || use.read || setsCookie) varyOnCookie(target);
+}
+
+function varyOnCookie(target: HeaderTarget): void {
   const vary = target.get('vary');
   if (!vary) target.set('Vary', 'Cookie');
   else if (!/(^|,)\s*(\*|cookie)\s*(?=,|$)/i.test(vary)) target.set('Vary', `${vary}, Cookie`);

@@ -72,6 +72,7 @@ export class Session<Data extends SessionData = SessionData> {
   /** `data`, computed on first access after each change. */
   private userData: Readonly<Partial<Data>> | undefined;
   private readonly engine: SessionEngine;
+  private read = false;
 
   /** @internal Sessions are created by `sessions.load()`. */
   constructor(engine: SessionEngine, state: SessionState, data: SessionData) {
@@ -90,38 +91,54 @@ export class Session<Data extends SessionData = SessionData> {
     return this.state.mutations.length > 0;
   }
 
+  /**
+   * @internal `true` once anything about the session was read (data, user, times, client): the response
+   * may then depend on the cookie, so the integrations mark it `Vary: Cookie`. `isNew` and `isDirty` do
+   * not count, since the integrations ask them on every request.
+   */
+  get wasRead(): boolean {
+    return this.read;
+  }
+
   /** The user this session is bound to (set by `login`), or `null`. */
   get userId(): string | null {
+    this.read = true;
     return this.state.record?.userId ?? null;
   }
 
   /** When the session was created (epoch ms), or `null` before it is saved. */
   get createdAt(): number | null {
+    this.read = true;
     return this.state.record?.createdAt ?? null;
   }
 
   /** When the session was last used, to within the touch interval (epoch ms), or `null`. */
   get lastSeenAt(): number | null {
+    this.read = true;
     return this.state.record?.lastSeenAt ?? null;
   }
 
   /** When the user last logged in within this session (epoch ms), or `null`. */
   get authenticatedAt(): number | null {
+    this.read = true;
     return this.state.record?.authenticatedAt ?? null;
   }
 
   /** When the session will expire unless used again: the earlier of its two deadlines (epoch ms), or `null`. */
   get expiresAt(): number | null {
+    this.read = true;
     return this.state.record ? recordExpiresAt(this.state.record) : null;
   }
 
   /** The hard deadline that no activity extends (epoch ms), or `null`. */
   get absoluteExpiresAt(): number | null {
+    this.read = true;
     return this.state.record?.absoluteExpiresAt ?? null;
   }
 
   /** Client IP and user agent recorded for this session. */
   get client(): { ip: string | null; userAgent: string | null } {
+    this.read = true;
     return this.state.record
       ? { ip: this.state.record.ip, userAgent: this.state.record.userAgent }
       : { ...this.state.client };
@@ -129,12 +146,14 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** The session's data (frozen). */
   get data(): Readonly<Partial<Data>> {
+    this.read = true;
     this.userData ??= Object.freeze(splitInternal(this.working).user) as Partial<Data>;
     return this.userData;
   }
 
   /** Reads one value (frozen). */
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
+    this.read = true;
     if (INTERNAL_KEYS.includes(key)) return undefined;
     return this.working[key] as Data[K] | undefined;
   }
@@ -191,6 +210,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** Returns the flash values under `key` (oldest first) and removes them. */
   consumeFlash<T = unknown>(key: string): T[] {
+    this.read = true;
     const values = (this.working[FLASH_KEY] as Record<string, T[]> | undefined)?.[key] ?? [];
     if (values.length > 0) {
       this.mutate((draft) => {
@@ -252,6 +272,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** @internal Reads one of Coatcheck's internal keys (see {@link INTERNAL_KEYS}). */
   readInternal(key: string): unknown {
+    this.read = true;
     return this.working[key];
   }
 

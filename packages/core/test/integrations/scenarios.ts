@@ -294,6 +294,40 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
         expect(anonymous.headers.get('cache-control')).toBeNull();
       });
 
+      it('marks every response that sets, clears or depends on the session Vary: Cookie, the first one too', async () => {
+        const { app: server } = await app();
+        const vary = (reply: { headers: Headers }) => reply.headers.get('vary') ?? '';
+
+        // The first response of a new session, to a request without a cookie.
+        const created = await server.send('/cart', { method: 'POST', json: { item: 'apple' } });
+        expect(created.setCookies).toHaveLength(1);
+        expect(vary(created)).toMatch(/\bCookie\b/i);
+        const firstVisit = await server.send('/cached');
+        expect(firstVisit.setCookies).toHaveLength(1);
+        expect(vary(firstVisit)).toMatch(/\bCookie\b/i);
+        const login = await server.send('/login', { method: 'POST', json: { userId: 'ada' } });
+        expect(vary(login)).toMatch(/\bCookie\b/i);
+
+        // No cookie and no write, but built from the session: another cookie would change it.
+        const anonymousCart = await server.send('/cart');
+        expect(anonymousCart.setCookies).toEqual([]);
+        expect(vary(anonymousCart)).toMatch(/\bCookie\b/i);
+        const refused = await server.send('/me');
+        expect(refused.status).toBe(401);
+        expect(vary(refused)).toMatch(/\bCookie\b/i);
+
+        // Clearing the cookie, on logout and for a tampered cookie.
+        const logout = await server.send('/logout', { method: 'POST', cookie: cookieFrom(login) });
+        expect(logout.setCookies[0]).toMatch(/Max-Age=0/);
+        expect(vary(logout)).toMatch(/\bCookie\b/i);
+        const tampered = await server.send('/public', { cookie: '__Host-coatcheck=forged.value' });
+        expect(tampered.setCookies[0]).toMatch(/Max-Age=0/);
+        expect(vary(tampered)).toMatch(/\bCookie\b/i);
+
+        // A route that never touches the session, without a cookie, stays cacheable for everyone.
+        expect(vary(await server.send('/public'))).not.toMatch(/\bCookie\b/i);
+      });
+
       it('never lets a response that sets the cookie be cached, whatever the app said', async () => {
         const { app: server } = await app();
         const reply = await server.send('/cached');

@@ -109,8 +109,30 @@ describe('response headers', () => {
       ['Cookie-Consent', 'Cookie-Consent, Cookie'],
     ]) {
       const headers = new Headers({ vary: before as string });
-      writeSessionHeaders(webHeaderTarget(headers), [], true, 'private, no-store');
+      writeSessionHeaders(webHeaderTarget(headers), [], { carried: true, read: false }, 'private, no-store');
       expect(headers.get('vary')).toBe(after);
+    }
+  });
+});
+
+describe('what counts as depending on the session', () => {
+  it('is any read of its data, user or times, not the integrations’ isNew and isDirty', async () => {
+    const reads: Array<(session: Awaited<ReturnType<typeof sessions.load>>) => unknown> = [
+      (session) => session.get('cart'),
+      (session) => session.data,
+      (session) => session.userId,
+      (session) => session.expiresAt,
+      (session) => session.isFresh(),
+      (session) => session.consumeFlash('notice'),
+      (session) => verifyCsrfToken(session, 'x'),
+    ];
+    for (const read of reads) {
+      const session = await sessions.load({});
+      void session.isNew;
+      void session.isDirty;
+      expect(session.wasRead).toBe(false);
+      read(session);
+      expect(session.wasRead, String(read)).toBe(true);
     }
   });
 });
