@@ -11,7 +11,8 @@ import {
 export interface MemoryStoreOptions {
   /**
    * At most this many records are kept; beyond it expired records go first, then the least recently
-   * written ones.
+   * written ones (created or saved; a touch does not count), silently. So a flood of new sessions
+   * (logins, anonymous visitors whose session gets written) logs real users out: size it for your traffic.
    * @default 10000
    */
   maxSessions?: number;

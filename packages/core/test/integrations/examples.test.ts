@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSessions, MemoryStore } from '../../src/index.js';
 import { serveExpress } from './express-app.js';
 import {
   cookieFrom,
@@ -132,6 +133,25 @@ describe('the README', () => {
     for (const file of [...examples.map(([, example]) => example), 'express-form.ts']) {
       const source = readFileSync(`${root}examples/${file}`, 'utf8');
       expect(readme, `examples/${file} is not in the README as is`).toContain(source);
+    }
+  });
+});
+
+describe('the README on plain-http development', () => {
+  it('shows the cookie option, and the cookie it gives in development and in production', async () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    expect(readme).toContain("cookie: { secure: process.env.NODE_ENV === 'production' }");
+    expect(readme).toContain('renamed from `__Host-coatcheck` to `coatcheck`');
+    for (const [secure, name] of [
+      [false, 'coatcheck'],
+      [true, '__Host-coatcheck'],
+    ] as const) {
+      const sessions = createSessions({ store: new MemoryStore(), secrets: [SECRET], cookie: { secure } });
+      const session = await sessions.load({});
+      session.set('n', 1);
+      const setCookie = (await sessions.commit(session)).headers.find(([header]) => header === 'Set-Cookie');
+      expect(setCookie?.[1].startsWith(`${name}=`), setCookie?.[1]).toBe(true);
+      expect(setCookie?.[1].includes('; Secure')).toBe(secure);
     }
   });
 });
