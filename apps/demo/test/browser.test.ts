@@ -12,7 +12,8 @@ import { type RunningDemo, startDemo } from '../src/app.js';
 import { readConfig } from '../src/config.js';
 import { TEST_SECRET } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's Chromium, or the browser CHROMIUM_PATH names (`pnpm test`'s preflight checks it is there).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const PHONE = {
   viewport: { width: 390, height: 844 },
@@ -29,7 +30,9 @@ let dataFolder: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser test drives Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+    throw new Error(
+      `The browser test drives Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`,
+    );
   }
   // The default store, as `pnpm demo` runs it; where better-sqlite3 cannot load (Node 24 here), memory.
   const sqliteProblem = sqliteUnavailableReason(import.meta.url);

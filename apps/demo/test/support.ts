@@ -64,6 +64,10 @@ export interface StoreVariant {
   prepare(): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>;
 }
 
+// The machine's servers, as the preflight of `pnpm test` checks them; the variables point elsewhere.
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const postgresUrl = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const mysqlUrl = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const unique = () => `coatcheck_demo_${randomBytes(5).toString('hex')}`;
 const none = async () => {};
 
@@ -88,9 +92,9 @@ export const STORE_VARIANTS: StoreVariant[] = [
     async prepare() {
       const prefix = `${unique()}:`;
       return {
-        env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix },
+        env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix },
         async cleanup() {
-          const redis = new Redis('redis://127.0.0.1:6379');
+          const redis = new Redis(redisUrl);
           const keys = await redis.keys(`${prefix}*`);
           if (keys.length > 0) await redis.del(...keys);
           await redis.quit();
@@ -109,7 +113,7 @@ export const STORE_VARIANTS: StoreVariant[] = [
     unavailable: null,
     async prepare() {
       const schema = unique();
-      const url = 'postgresql://postgres@127.0.0.1:5432/test';
+      const url = postgresUrl;
       return {
         // The demo creates the schema and its tables on start.
         env: { DATABASE_URL: `${url}?schema=${schema}` },
@@ -126,11 +130,12 @@ export const STORE_VARIANTS: StoreVariant[] = [
     unavailable: null,
     async prepare() {
       const database = unique();
-      const url = 'mysql://root@127.0.0.1:3306/test';
-      const admin = new MysqlClient({ adapter: new PrismaMariaDb(url) });
+      const admin = new MysqlClient({ adapter: new PrismaMariaDb(mysqlUrl) });
       await admin.$executeRawUnsafe(`CREATE DATABASE \`${database}\``);
+      const url = new URL(mysqlUrl);
+      url.pathname = `/${database}`;
       return {
-        env: { DATABASE_URL: `mysql://root@127.0.0.1:3306/${database}` },
+        env: { DATABASE_URL: url.href },
         async cleanup() {
           await admin.$executeRawUnsafe(`DROP DATABASE \`${database}\``);
           await admin.$disconnect();
