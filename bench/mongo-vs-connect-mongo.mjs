@@ -2,13 +2,22 @@
 // Coatcheck's MongoStore against connect-mongo (through express-session), same server, same run.
 //
 //   pnpm build && node bench/mongo-vs-connect-mongo.mjs [--duration SECONDS] [--rounds N] [--connections N]
+//     [--sessions N] [--coatcheck-max-pool-size N]
 //
 // Uses MONGO_URL when set; otherwise starts FerretDB with scripts/ferretdb.sh on a free port of the
 // benchmarks' range (tools/test-utils) and stops it at the end. Both apps are Express 5 with the same
-// routes, client and settings: sessions are written only when changed, and an unchanged session is
-// re-written at most once a minute (connect-mongo `touchAfter: 60`, Coatcheck's default
-// `touchIntervalSeconds: 60`). Expired sessions
-// are swept on a timer by both (`autoRemove: 'interval'`), because FerretDB refuses TTL indexes.
+// routes; sessions are written only when changed, and an unchanged session is re-written at most once a
+// minute (connect-mongo `touchAfter: 60`, Coatcheck's default `touchIntervalSeconds: 60`).
+//
+// Each system runs in the setup its own README shows, each with its own `mongodb` 7 client:
+// - Coatcheck exactly as packages/store-mongo/README.md does: `sessionMiddleware` from
+//   `@coatcheck/core/express`, `createSessions` with default options, a default `MongoClient`; and, when
+//   the server is FerretDB v1 (asked with `ferretDbVersion`, as the README's "one file for both" does),
+//   the README's FerretDB setup: `maxPoolSize: 1` and `autoRemove: 'interval'`.
+//   `--coatcheck-max-pool-size` overrides the pool size (e.g. 100, the driver's default, for comparison;
+//   that is not a safe setup on FerretDB v1).
+// - connect-mongo with a default `MongoClient` (pool of up to 100), `autoRemove: 'interval'` on FerretDB
+//   (it refuses TTL indexes), its default `'native'` otherwise.
 // The machine is shared and noisy: read the ratios, not the absolute numbers. Rounds alternate which
 // system goes first.
 
@@ -26,7 +35,8 @@ const expressSession = require('express-session');
 const { MongoStore: ConnectMongo } = require('connect-mongo');
 const { MongoClient } = require('mongodb');
 const { createSessions } = require('@coatcheck/core');
-const { MongoStore } = require('./dist/index.cjs');
+const { sessionMiddleware } = require('@coatcheck/core/express');
+const { ferretDbVersion, MongoStore } = require('./dist/index.cjs');
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +44,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     sessions: { type: 'string', default: '50' },
+    'coatcheck-max-pool-size': { type: 'string' },
   },
 });
 const DURATION_SECONDS = Number(args.duration);
@@ -42,17 +53,30 @@ const CONNECTIONS = Number(args.connections);
 const SESSIONS = Number(args.sessions);
 
 const server = await startServer();
-const client = new MongoClient(server.url, { monitorCommands: true });
-const db = client.db(`coatcheck_bench_${randomUUID().slice(0, 8)}`);
+// The README's detection: FerretDB v1 needs `maxPoolSize: 1` and `autoRemove: 'interval'`.
+const onFerretDbV1 = await isFerretDbV1(server);
+const coatcheckPool =
+  args['coatcheck-max-pool-size'] === undefined
+    ? onFerretDbV1
+      ? { maxPoolSize: 1 }
+      : {}
+    : { maxPoolSize: Number(args['coatcheck-max-pool-size']) };
+const clients = {
+  connectMongo: new MongoClient(server.url, { monitorCommands: true }),
+  coatcheck: new MongoClient(server.url, { ...coatcheckPool, monitorCommands: true }),
+};
+const dbName = `coatcheck_bench_${randomUUID().slice(0, 8)}`;
 const secret = randomBytes(32).toString('base64url');
 let commandCount = 0;
 let commandsInFlight = 0;
-client.on('commandStarted', () => {
-  commandCount++;
-  commandsInFlight++;
-});
-client.on('commandSucceeded', () => commandsInFlight--);
-client.on('commandFailed', () => commandsInFlight--);
+for (const client of Object.values(clients)) {
+  client.on('commandStarted', () => {
+    commandCount++;
+    commandsInFlight++;
+  });
+  client.on('commandSucceeded', () => commandsInFlight--);
+  client.on('commandFailed', () => commandsInFlight--);
+}
 
 const systems = [
   { name: 'connect-mongo', ...connectMongoApp() },
@@ -79,7 +103,9 @@ try {
 
   console.log(
     `server: ${server.name}; ${ROUNDS} rounds × ${DURATION_SECONDS}s per system and scenario, ` +
-      `${CONNECTIONS} connections, ${SESSIONS} sessions`,
+      `${CONNECTIONS} connections, ${SESSIONS} sessions; client pools: connect-mongo ` +
+      `maxPoolSize ${clients.connectMongo.options.maxPoolSize}, Coatcheck maxPoolSize ` +
+      `${clients.coatcheck.options.maxPoolSize}; autoRemove ${autoRemove()}`,
   );
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? systems : [...systems].reverse();
@@ -114,9 +140,17 @@ try {
 } finally {
   for (const system of systems) system.http?.close();
   await Promise.all(systems.map((system) => system.close()));
-  await db.dropDatabase().catch(() => {});
-  await client.close();
+  await clients.coatcheck
+    .db(dbName)
+    .dropDatabase()
+    .catch(() => {});
+  await Promise.all(Object.values(clients).map((client) => client.close()));
   await server.stop();
+}
+
+/** FerretDB refuses TTL indexes, so both sweep on a timer there; elsewhere both use their default. */
+function autoRemove() {
+  return onFerretDbV1 ? 'interval' : 'native';
 }
 
 function connectMongoApp() {
@@ -124,10 +158,10 @@ function connectMongoApp() {
   app.use(
     expressSession({
       store: ConnectMongo.create({
-        client,
-        dbName: db.databaseName,
+        client: clients.connectMongo,
+        dbName,
         collectionName: 'connect_mongo_sessions',
-        autoRemove: 'interval',
+        autoRemove: autoRemove(),
         touchAfter: 60,
       }),
       secret,
@@ -138,51 +172,37 @@ function connectMongoApp() {
   );
   app.get('/login', (req, res) => {
     req.session.count = 0;
-    res.send('ok');
+    res.json({ count: 0 });
   });
   app.get('/read', (req, res) => res.json({ count: req.session.count ?? null }));
   app.get('/write', (req, res) => {
     req.session.count = (req.session.count ?? 0) + 1;
     res.json({ count: req.session.count });
   });
-  // Its sweep timer is unref'd; its close() would close the shared client, so it is not called.
+  // Its sweep timer is unref'd; its close() would close the client, which the end of the run does.
   return { app, close: async () => {} };
 }
 
+/** As packages/store-mongo/README.md shows it (the FerretDB setup on FerretDB v1). */
 function coatcheckApp() {
-  const store = new MongoStore({ db, collectionName: 'coatcheck_sessions', autoRemove: 'interval' });
-  const sessions = createSessions({ store, secrets: secret, cookie: { secure: false } });
+  const store = new MongoStore({
+    db: clients.coatcheck.db(dbName),
+    collectionName: 'coatcheck_sessions',
+    autoRemove: autoRemove(),
+  });
+  const sessions = createSessions({ store, secrets: [secret] });
   const app = express();
-  const handle = (change) => async (req, res, next) => {
-    try {
-      const session = await sessions.load({ cookie: req.headers.cookie });
-      const count = change(session);
-      const { headers } = await sessions.commit(session);
-      for (const [name, value] of headers) res.append(name, value);
-      res.json({ count });
-    } catch (error) {
-      next(error);
-    }
-  };
-  app.get(
-    '/login',
-    handle((session) => {
-      session.set('count', 0);
-      return 0;
-    }),
-  );
-  app.get(
-    '/read',
-    handle((session) => session.get('count') ?? null),
-  );
-  app.get(
-    '/write',
-    handle((session) => {
-      const count = (session.get('count') ?? 0) + 1;
-      session.set('count', count);
-      return count;
-    }),
-  );
+  app.use(sessionMiddleware(sessions));
+  app.get('/login', (req, res) => {
+    req.session.set('count', 0);
+    res.json({ count: 0 });
+  });
+  app.get('/read', (req, res) => res.json({ count: req.session.get('count') ?? null }));
+  app.get('/write', (req, res) => {
+    const count = (req.session.get('count') ?? 0) + 1;
+    req.session.set('count', count);
+    res.json({ count });
+  });
   return { app, close: () => sessions.close() };
 }
 
@@ -250,6 +270,18 @@ async function load(system, path, durationSeconds) {
 
 function mean(values) {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+async function isFerretDbV1(server) {
+  const probe = new MongoClient(server.url);
+  try {
+    return (await ferretDbVersion(probe.db()))?.startsWith('v1.') ?? false;
+  } catch (error) {
+    await server.stop();
+    throw error;
+  } finally {
+    await probe.close();
+  }
 }
 
 async function startServer() {

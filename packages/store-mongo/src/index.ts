@@ -1,5 +1,11 @@
 export type { SessionFields } from './document.js';
 export { ferretDbVersion, type MongoCommandTarget } from './ferretdb.js';
 export { type AutoRemove, INDEX_NAMES } from './indexes.js';
-export type { MongoCollectionLike, MongoDbLike, MongoDocument } from './mongo-client.js';
+export type {
+  MongoClientLike,
+  MongoCollectionLike,
+  MongoDbLike,
+  MongoDocument,
+  MongoServerHandle,
+} from './mongo-client.js';
 export { MongoStore, type MongoStoreOptions } from './mongo-store.js';

@@ -34,9 +34,9 @@ export async function createSessionIndexes(
     if (ttl && refusesTtl(error)) {
       throw new CoatcheckError(
         'TTL_INDEX_UNSUPPORTED',
-        `the database refused the TTL index that \`autoRemove: 'native'\` needs (${messageOf(error)}). ` +
-          "FerretDB, some DocumentDB and Cosmos DB versions do not support one: use `autoRemove: 'interval'` " +
-          'so the store deletes expired sessions on a timer instead.',
+        `the database refused the TTL index that MongoStore's \`autoRemove: 'native'\` (the default) needs ` +
+          `(${messageOf(error)}). FerretDB, some DocumentDB and Cosmos DB versions have no TTL indexes: pass ` +
+          "`autoRemove: 'interval'` to `new MongoStore()` so the store deletes expired sessions on a timer instead.",
         { cause: error },
       );
     }

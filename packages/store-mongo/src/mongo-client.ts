@@ -21,14 +21,32 @@ export interface MongoCollectionLike {
     options: { name: string; expireAfterSeconds?: number },
   ): Promise<string>;
   /** The collection's `Db`, which the store asks once which server it is (to warn on FerretDB v1). */
-  readonly db?: Partial<MongoCommandTarget>;
+  readonly db?: MongoServerHandle;
+}
+
+/**
+ * The part of the `mongodb` driver's `MongoClient` the store reads: its resolved options, where
+ * `maxPoolSize` is always set (100 unless the options or the URL say otherwise), in driver 6 and 7.
+ */
+export interface MongoClientLike {
+  readonly options?: { readonly maxPoolSize?: number };
+}
+
+/**
+ * What the store asks about the server behind a `Db`: `buildInfo` (one command, on first use) and the
+ * pool size of the `Db`'s client. Both are optional, so a wrapper without them still works (and, on
+ * FerretDB v1, gets the warning).
+ */
+export interface MongoServerHandle extends Partial<MongoCommandTarget> {
+  /** The `MongoClient` the `Db` belongs to (`db.client` in driver 6 and 7). */
+  readonly client?: MongoClientLike;
 }
 
 /**
  * The part of the `mongodb` driver's `Db` the store calls: opening a collection by name, and once
- * `buildInfo`, to learn which server it is (to warn on FerretDB v1).
+ * `buildInfo`, to learn which server it is (to warn on FerretDB v1 unless the client has one connection).
  */
-export interface MongoDbLike extends Partial<MongoCommandTarget> {
+export interface MongoDbLike extends MongoServerHandle {
   collection(name: string): MongoCollectionLike;
 }
 

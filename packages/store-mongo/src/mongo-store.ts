@@ -12,9 +12,20 @@ import {
   type TouchUpdate,
 } from '@coatcheck/core';
 import { expiredAt, liveAt, toFields, toRecord } from './document.js';
-import { ferretDbVersion, isFerretDbV1, type MongoCommandTarget, warnAboutFerretDbOnce } from './ferretdb.js';
+import {
+  ferretDbVersion,
+  hasOneConnection,
+  isFerretDbV1,
+  type MongoCommandTarget,
+  warnAboutFerretDbOnce,
+} from './ferretdb.js';
 import { type AutoRemove, createSessionIndexes } from './indexes.js';
-import { COLLECTION_METHODS, type MongoCollectionLike, type MongoDbLike } from './mongo-client.js';
+import {
+  COLLECTION_METHODS,
+  type MongoCollectionLike,
+  type MongoDbLike,
+  type MongoServerHandle,
+} from './mongo-client.js';
 
 /** Options of {@link MongoStore}. Pass `db` or `collection`, not both. */
 export interface MongoStoreOptions {
@@ -64,8 +75,9 @@ const DUPLICATE_KEY = 11000;
  * needs neither transactions nor a replica set. `listByUser`, `deleteByUser` and `deleteExpired` are
  * multi-document operations: each document is deleted atomically, the set as a whole is not.
  *
- * On FerretDB v1 the store warns once (see the README): filtered updates are not atomic there across
- * connections.
+ * On FerretDB v1 the store warns once (see the README) unless its client has `maxPoolSize: 1`: filtered
+ * updates are not atomic there across connections. FerretDB also refuses the TTL index of the default
+ * `autoRemove: 'native'`; use `'interval'` there.
  *
  * ```ts
  * const client = new MongoClient(process.env.MONGO_URL!);
@@ -76,7 +88,7 @@ export class MongoStore implements SessionStore {
   /** The collection the sessions live in. */
   readonly collection: MongoCollectionLike;
   private readonly autoRemove: AutoRemove;
-  private readonly commandTarget: Partial<MongoCommandTarget> | undefined;
+  private readonly server: MongoServerHandle | undefined;
   private indexesReady: boolean;
   private indexesPending: Promise<void> | null = null;
   private serverCheck: Promise<void> | null = null;
@@ -86,7 +98,7 @@ export class MongoStore implements SessionStore {
   constructor(options: MongoStoreOptions) {
     if (!options || typeof options !== 'object') invalidOption('options', 'must be an object');
     this.collection = resolveCollection(options);
-    this.commandTarget = options.db ?? this.collection.db;
+    this.server = options.db ?? this.collection.db;
     this.autoRemove = options.autoRemove ?? 'native';
     if (!AUTO_REMOVE_MODES.includes(this.autoRemove)) {
       invalidOption(
@@ -111,8 +123,9 @@ export class MongoStore implements SessionStore {
     if (typeof ensureIndexesOnStart !== 'boolean') invalidOption('ensureIndexesOnStart', 'must be a boolean');
 
     this.indexesReady = !ensureIndexesOnStart;
-    // Started now so it overlaps the app's start-up; a failure surfaces from the first store call.
-    if (ensureIndexesOnStart) this.startupIndexes().catch(() => {});
+    // Started now so it overlaps the app's start-up. Every store call waits for it and throws its failure;
+    // a refused TTL index is also logged right away, so it shows at start-up, not at the first login.
+    if (ensureIndexesOnStart) this.startupIndexes().catch(logConfigurationError);
     this.sweeper =
       this.autoRemove === 'interval' ? startSweeper(this, { intervalSeconds, onError: onSweepError }) : null;
   }
@@ -238,15 +251,18 @@ export class MongoStore implements SessionStore {
 
   /**
    * Asks the server what it is (`buildInfo`, one round trip, on first use) and warns once per process on
-   * FerretDB v1. Advisory: a failure (an outage the calling operation reports itself) is not thrown;
-   * later calls ask again in the background, so an outage never costs each request a second timeout.
+   * FerretDB v1, unless the client has `maxPoolSize: 1`. Advisory: a failure (an outage the calling
+   * operation reports itself) is not thrown; later calls ask again in the background, so an outage never
+   * costs each request a second timeout.
    */
   private checkServerOnce(): Promise<void> {
-    const target = this.commandTarget;
-    if (typeof target?.command !== 'function') return Promise.resolve();
-    this.serverCheck ??= ferretDbVersion(target as MongoCommandTarget).then(
+    const server = this.server;
+    if (typeof server?.command !== 'function') return Promise.resolve();
+    this.serverCheck ??= ferretDbVersion(server as MongoCommandTarget).then(
       (version) => {
-        if (version !== null && isFerretDbV1(version)) warnAboutFerretDbOnce(version);
+        if (version !== null && isFerretDbV1(version) && !hasOneConnection(server.client)) {
+          warnAboutFerretDbOnce(version, server.client);
+        }
       },
       () => {
         this.serverCheck = null;
@@ -255,6 +271,15 @@ export class MongoStore implements SessionStore {
     );
     return this.waitForServerCheck ? this.serverCheck : Promise.resolve();
   }
+}
+
+/**
+ * For the start-up index creation, which nobody awaits: a refused TTL index is configuration, so it is
+ * logged at once. Anything else (an outage) is left to the store call that meets it, which retries.
+ */
+function logConfigurationError(error: unknown): void {
+  if (!isCoatcheckError(error, 'TTL_INDEX_UNSUPPORTED')) return;
+  console.error(`${error.message} Until then, every call of this store fails with TTL_INDEX_UNSUPPORTED.`);
 }
 
 function resolveCollection(options: MongoStoreOptions): MongoCollectionLike {

@@ -149,17 +149,45 @@ describe(`MongoStore on ${server.name}`, () => {
     );
 
     it.runIf(!server.ttlIndexes)(
-      'surfaces the refused TTL index from the first request when indexes are created on start',
+      'logs the refused TTL index at start-up and throws it from every call when indexes are created on start',
       async () => {
-        const { store } = storeOn({ autoRemove: 'native' });
-        const sessions = createSessions({ store, secrets: randomBytes(32).toString('base64url') });
-        const session = await sessions.load({});
-        session.set('n', 1);
-        await expect(sessions.commit(session)).rejects.toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
-        // Configuration, not an outage: it keeps failing the same way rather than half-working.
-        await expect(store.get(newId())).rejects.toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
+        const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+        try {
+          const { store } = storeOn({ autoRemove: 'native' });
+          // Before any store call: the start-up index creation reports it as soon as the server refuses.
+          await vi.waitFor(() => expect(logged).toHaveBeenCalledTimes(1), { timeout: 10_000 });
+          const [message] = logged.mock.calls[0] as [string];
+          expect(message).toMatch(/TTL index/);
+          expect(message).toContain("`autoRemove: 'native'` (the default)");
+          expect(message).toContain("pass `autoRemove: 'interval'` to `new MongoStore()`");
+          expect(message).toMatch(/every call of this store fails with TTL_INDEX_UNSUPPORTED/);
+
+          const sessions = createSessions({ store, secrets: randomBytes(32).toString('base64url') });
+          const session = await sessions.load({});
+          session.set('n', 1);
+          const error = (await sessions.commit(session).catch((caught: unknown) => caught)) as CoatcheckError;
+          expect(error).toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
+          expect(error.message).toContain("autoRemove: 'interval'");
+          // Configuration, not an outage: it keeps failing the same way rather than half-working.
+          await expect(store.get(newId())).rejects.toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
+          // Logged once, at start-up; the calls report it to their callers.
+          expect(logged).toHaveBeenCalledTimes(1);
+        } finally {
+          logged.mockRestore();
+        }
       },
     );
+
+    it('logs nothing at start-up for an outage: the call that meets it reports it', async () => {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        const store = new MongoStore({ db: unreachableDb(), autoRemove: 'native' });
+        await expect(store.get(newId())).rejects.toMatchObject({ code: 'STORE_ERROR' });
+        expect(logged).not.toHaveBeenCalled();
+      } finally {
+        logged.mockRestore();
+      }
+    });
     if (server.ttlIndexes)
       console.info(`[store-mongo] ${server.name} accepts TTL indexes: refusal cases skipped`);
     else console.info(`[store-mongo] ${server.name} refuses TTL indexes: the TTL index case is skipped`);
@@ -219,23 +247,31 @@ describe(`MongoStore on ${server.name}`, () => {
       );
     });
 
-    it(`${ferretDbV1 ? 'warns' : 'does not warn'} on first use that FerretDB v1 needs one process and maxPoolSize: 1`, async () => {
+    /** A fresh copy of the store's modules: the warning is given once per process. */
+    async function freshStoreModule() {
+      vi.resetModules();
+      return import('../src/index.js');
+    }
+    const quiet = { ensureIndexesOnStart: false, autoRemove: 'off' } as const;
+    const collectionName = () => `warn_${randomUUID().slice(0, 8)}`;
+
+    /** Clients of both drivers on the test server, closed after the test. */
+    async function clientsOn(options: { maxPoolSize?: number }, url = server.url) {
+      const { MongoClient: MongoClient6 } = await import('mongodb-v6');
+      return [new MongoClient(url, options), new MongoClient6(url, options)] as const;
+    }
+
+    it(`${ferretDbV1 ? 'warns' : 'does not warn'} on first use, with the default pool, that FerretDB v1 needs one process and maxPoolSize: 1`, async () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const defaultPool = new MongoClient(server.url);
       try {
-        // A fresh copy of the store's modules: the warning is given once per process.
-        vi.resetModules();
-        const fresh = await import('../src/index.js');
-        const options = { db, ensureIndexesOnStart: false, autoRemove: 'off' } as const;
-        const first = new fresh.MongoStore({
-          ...options,
-          collectionName: `warn_${randomUUID().slice(0, 8)}`,
-        });
+        const fresh = await freshStoreModule();
+        const defaultDb = defaultPool.db(db.databaseName);
+        expect(defaultPool.options.maxPoolSize).toBe(100);
+        const first = new fresh.MongoStore({ ...quiet, db: defaultDb, collectionName: collectionName() });
         expect(warn).not.toHaveBeenCalled();
         await first.get(newId());
-        const second = new fresh.MongoStore({
-          ...options,
-          collectionName: `warn_${randomUUID().slice(0, 8)}`,
-        });
+        const second = new fresh.MongoStore({ ...quiet, db: defaultDb, collectionName: collectionName() });
         await second.create(newId(), makeRecord());
         expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 1 : 0);
         if (ferretDbV1) {
@@ -243,23 +279,59 @@ describe(`MongoStore on ${server.name}`, () => {
           expect(message).toContain(`FerretDB ${await ferretDbVersion(db)}`);
           expect(message).toMatch(/a touch can undo a save/);
           expect(message).toMatch(/one app process and a MongoClient with `maxPoolSize: 1`/);
+          expect(message).toContain("this store's client has `maxPoolSize: 100`");
           expect(message).toMatch(/development and demos/);
         }
       } finally {
         warn.mockRestore();
+        await defaultPool.close();
       }
     });
 
-    it('asks a Collection given instead of a Db through its db', async () => {
+    it('does not warn when the client already has maxPoolSize: 1 (driver 6 and 7, option or URL)', async () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const url = new URL(server.url);
+      url.searchParams.set('maxPoolSize', '1');
+      const onePool = [...(await clientsOn({ maxPoolSize: 1 })), ...(await clientsOn({}, url.href))];
+      const defaultPool = new MongoClient(server.url);
       try {
-        vi.resetModules();
-        const fresh = await import('../src/index.js');
-        const collection = db.collection(`warn_${randomUUID().slice(0, 8)}`);
-        await new fresh.MongoStore({ collection, autoRemove: 'off' }).get(newId());
+        const fresh = await freshStoreModule();
+        for (const client of onePool) {
+          expect(client.options.maxPoolSize).toBe(1);
+          const oneDb = client.db(db.databaseName);
+          const viaDb = new fresh.MongoStore({ ...quiet, db: oneDb, collectionName: collectionName() });
+          await viaDb.get(newId());
+          const viaCollection = new fresh.MongoStore({
+            ...quiet,
+            collection: oneDb.collection(collectionName()),
+          });
+          await viaCollection.get(newId());
+        }
+        expect(warn).not.toHaveBeenCalled();
+        // Silence came from the pool size, not from a warning already given: a default pool still gets it.
+        const defaultDb = defaultPool.db(db.databaseName);
+        const unlimited = new fresh.MongoStore({ ...quiet, db: defaultDb, collectionName: collectionName() });
+        await unlimited.get(newId());
         expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 1 : 0);
       } finally {
         warn.mockRestore();
+        await Promise.all([...onePool, defaultPool].map((client) => client.close()));
+      }
+    });
+
+    it('asks a Collection given instead of a Db through its db, and reads its pool size', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const [defaultPool7, defaultPool6] = await clientsOn({});
+      try {
+        for (const client of [defaultPool7, defaultPool6]) {
+          const fresh = await freshStoreModule();
+          const collection = client.db(db.databaseName).collection(collectionName());
+          await new fresh.MongoStore({ collection, autoRemove: 'off' }).get(newId());
+        }
+        expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 2 : 0);
+      } finally {
+        warn.mockRestore();
+        await Promise.all([defaultPool7.close(), defaultPool6.close()]);
       }
     });
 
