@@ -7,6 +7,7 @@ export default defineConfig({
     fastify: 'src/fastify.ts',
     hono: 'src/hono.ts',
     fetch: 'src/fetch.ts',
+    store: 'src/store-kit.ts',
   },
   format: ['esm', 'cjs'],
   // Shared code goes to chunks in both formats, so every entry sees the same classes.
