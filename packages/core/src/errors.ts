@@ -10,6 +10,7 @@
  * - `CONFLICT_RETRIES_EXHAUSTED` — concurrent writers kept changing the session; the save gave up.
  * - `UNSUPPORTED` — the operation needs something this configuration lacks (e.g. revoking in cookie-only mode).
  * - `TTL_INDEX_UNSUPPORTED` — the database refused the native expiry index a store asked for.
+ * - `MIDDLEWARE_ORDER` — an integration's guard ran without its session middleware (or plugin) before it.
  */
 export type CoatcheckErrorCode =
   | 'INVALID_OPTION'
@@ -18,7 +19,8 @@ export type CoatcheckErrorCode =
   | 'COOKIE_TOO_LARGE'
   | 'CONFLICT_RETRIES_EXHAUSTED'
   | 'UNSUPPORTED'
-  | 'TTL_INDEX_UNSUPPORTED';
+  | 'TTL_INDEX_UNSUPPORTED'
+  | 'MIDDLEWARE_ORDER';
 
 /** The one error class of Coatcheck and its stores. */
 export class CoatcheckError extends Error {
