@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { callStore, invalidOption } from '@coatcheck/core';
+import { callStore, invalidOption } from '@coatcheck/core/store';
 
 /** The databases this package ships a model and SQL for. */
 export type SqlProvider = 'postgresql' | 'mysql' | 'sqlite';

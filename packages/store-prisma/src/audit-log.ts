@@ -1,11 +1,6 @@
-import {
-  CoatcheckError,
-  callStore,
-  invalidOption,
-  type SessionEvent,
-  type SessionEventListener,
-  type SessionEventType,
-} from '@coatcheck/core';
+// Session events are what apps see, so their types live at core's root, not in the store authors' kit.
+import type { SessionEvent, SessionEventListener, SessionEventType } from '@coatcheck/core';
+import { CoatcheckError, callStore, invalidOption } from '@coatcheck/core/store';
 import { modelDelegate } from './model-delegate.js';
 import { toEpochMs } from './session-row.js';
 
@@ -92,32 +87,49 @@ export function createPrismaAuditLog<Model extends string = 'sessionEvent'>(
   if (!Array.isArray(types) || types.some((type) => !KNOWN_TYPES.has(type))) {
     invalidOption('types', `must be a list of session event types (${[...KNOWN_TYPES].join(', ')})`);
   }
-  return new PrismaAuditLog(events, new Set(types));
+  return new AuditLog(events, new Set(types));
 }
 
 /** Writes session events to a table and reads them back. See {@link createPrismaAuditLog}. */
-export class PrismaAuditLog {
-  readonly #events: PrismaSessionEventDelegate;
-  readonly #types: ReadonlySet<SessionEventType>;
-
-  /** @internal Use {@link createPrismaAuditLog}. */
-  constructor(events: PrismaSessionEventDelegate, types: ReadonlySet<SessionEventType>) {
-    this.#events = events;
-    this.#types = types;
-  }
-
+export interface PrismaAuditLog {
   /**
    * Records the configured event types of `sessions` from now on. Core awaits the write, so a failed
    * write fails the request with `STORE_ERROR`: the trail never silently misses an event.
    * @returns a function that stops recording.
    */
+  attach(sessions: SessionEventSource): () => void;
+  /** Writes one event, whatever its type. @throws `STORE_ERROR` when the write fails. */
+  record(event: SessionEvent): Promise<void>;
+  /**
+   * What happened to a user's sessions, newest first: the events recorded with exactly this user id.
+   * @param options.limit how many events at most. @default 50
+   * @throws `INVALID_ARGUMENT` for a bad limit; `STORE_ERROR` when the query fails.
+   */
+  listForUser(userId: string, options?: { limit?: number }): Promise<SessionEvent[]>;
+  /**
+   * Deletes events older than `atMs` (epoch ms), for a retention policy.
+   * @returns how many were deleted.
+   * @throws `STORE_ERROR` when the delete fails.
+   */
+  deleteBefore(atMs: number): Promise<number>;
+}
+
+/** See {@link PrismaAuditLog}; only {@link createPrismaAuditLog} makes one. */
+class AuditLog implements PrismaAuditLog {
+  readonly #events: PrismaSessionEventDelegate;
+  readonly #types: ReadonlySet<SessionEventType>;
+
+  constructor(events: PrismaSessionEventDelegate, types: ReadonlySet<SessionEventType>) {
+    this.#events = events;
+    this.#types = types;
+  }
+
   attach(sessions: SessionEventSource): () => void {
     return sessions.on('*', async (event) => {
       if (this.#types.has(event.type)) await this.record(event);
     });
   }
 
-  /** Writes one event, whatever its type. @throws `STORE_ERROR` when the write fails. */
   async record(event: SessionEvent): Promise<void> {
     const row: SessionEventRow = {
       type: event.type,
@@ -132,11 +144,6 @@ export class PrismaAuditLog {
     await callStore('audit log write', () => this.#events.createMany({ data: [row] }));
   }
 
-  /**
-   * What happened to a user's sessions, newest first: the events recorded with this user id.
-   * @param options.limit how many events at most. @default 50
-   * @throws `INVALID_ARGUMENT` for a bad limit; `STORE_ERROR` when the query fails.
-   */
   async listForUser(userId: string, options: { limit?: number } = {}): Promise<SessionEvent[]> {
     const limit = options.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1) {
@@ -162,11 +169,6 @@ export class PrismaAuditLog {
     }
   }
 
-  /**
-   * Deletes events older than `atMs`, for a retention policy.
-   * @returns how many were deleted.
-   * @throws `STORE_ERROR` when the delete fails.
-   */
   async deleteBefore(atMs: number): Promise<number> {
     const { count } = await callStore('audit log delete', () =>
       this.#events.deleteMany({ where: { at: { lt: toEpochMs(atMs) } } }),

@@ -1,5 +1,3 @@
-/** Options of `PrismaStore.startSweeper`: core's sweeper options. */
-export type { SweeperOptions } from '@coatcheck/core';
 export { applySchema, type RawSqlExecutor, type SqlProvider } from './apply-schema.js';
 export {
   createPrismaAuditLog,
@@ -13,7 +11,7 @@ export {
   createPrismaStore,
   type EpochMsFilter,
   type PrismaSessionDelegate,
-  type PrismaStore,
+  type PrismaSessionStore,
   type PrismaStoreOptions,
   type SessionWhere,
 } from './prisma-store.js';

@@ -1,4 +1,4 @@
-import { assertMethods, invalidOption } from '@coatcheck/core';
+import { assertMethods, invalidOption } from '@coatcheck/core/store';
 
 /**
  * Finds `prisma[model]` and checks it has the methods a store calls, so a misspelt model or a client

@@ -1,11 +1,14 @@
-import type {
-  SessionRecord,
-  SessionStore,
-  StoredSession,
-  SweeperOptions,
-  TouchUpdate,
-} from '@coatcheck/core';
-import { CoatcheckError, invalidOption, startSweeper } from '@coatcheck/core';
+import {
+  type CoatcheckError,
+  invalidOption,
+  type SessionRecord,
+  type SessionStore,
+  type StoredSession,
+  type Sweeper,
+  startSweeper,
+  type TouchUpdate,
+} from '@coatcheck/core/store';
+import { type SweepSettings, sweepSettings } from './expiry.js';
 import { modelDelegate } from './model-delegate.js';
 import { type SessionColumns, type SessionRow, toColumns, toEpochMs, toRecord } from './session-row.js';
 
@@ -42,58 +45,131 @@ export interface PrismaStoreOptions<Model extends string = 'session'> {
    * @default 'session'
    */
   model?: Model;
-  /** Clock (epoch ms) that decides which records have expired. @default Date.now */
+  /**
+   * How expired rows leave the table. Reads never return them either way, so this only decides how big
+   * the table grows. SQL has no native expiry, so `'native'` is refused.
+   * - `'sweep'`: the store deletes them itself, one indexed `DELETE` every `sweepIntervalSeconds`, on a
+   *   timer that does not keep the process alive; `close()` stops it.
+   * - `'off'`: nothing; call {@link PrismaSessionStore.deleteExpired} yourself, e.g. from a cron job.
+   *
+   * `'sweep'` is the default because its mistake is cheap and `'off'`'s is not: forgetting the cron job
+   * behind `'off'` goes unnoticed (sessions still expire on time) while the table grows forever, whereas a
+   * sweeper in every process only costs each of them one `DELETE` per interval, harmless when they overlap.
+   * For one sweeper per deployment, pass `'off'` to the web processes and keep `'sweep'` in one worker (e.g.
+   * `expiry: process.env.SESSION_SWEEPER === '1' ? 'sweep' : 'off'`), or `'off'` everywhere and run
+   * `deleteExpired()` on a schedule. Where timers do not run between requests (serverless functions), use
+   * `'off'` and a scheduled job.
+   * @default 'sweep'
+   */
+  expiry?: 'sweep' | 'off';
+  /**
+   * With `expiry: 'sweep'`: seconds from the end of one sweep to the start of the next (the first runs one
+   * interval after construction), so sweeps never overlap. At most 2147483 (24 days, a timer's limit).
+   * @default 300
+   */
+  sweepIntervalSeconds?: number;
+  /**
+   * Called with a `STORE_ERROR` (the database's error as `cause`) when a sweep fails, since no request
+   * awaits it; sweeping goes on at the next interval.
+   * @default logs the error with `console.error`
+   */
+  onError?: (error: CoatcheckError) => void;
+  /**
+   * Clock (epoch ms) that decides which rows have expired, for reads, writes and sweeps alike.
+   * @default Date.now
+   */
   now?: () => number;
 }
 
+/**
+ * The store {@link createPrismaStore} returns: Coatcheck's {@link SessionStore} with the per-user index,
+ * plus `deleteExpired` and `close`.
+ *
+ * User ids are compared exactly on every database: rows are selected by `user_id` and then kept only when
+ * their user id is the one asked for, because MySQL's collations (`utf8mb4_bin` included, a PAD SPACE
+ * collation) find `'alice '` when asked for `'alice'`.
+ */
+export interface PrismaSessionStore extends SessionStore {
+  /** Lists the user's live sessions: one `SELECT` on the `user_id` index. */
+  listByUser(userId: string): Promise<StoredSession[]>;
+  /**
+   * Lists the user's rows, then deletes them by id: the live ones (the count), then, if some had expired,
+   * those too, as nobody can use them anyway. Two or three statements, and **not atomic**: a session the
+   * user creates while this runs may survive it. For "log out everywhere" that is acceptable (that session
+   * began after the request to log out did); call it again to be sure.
+   * @returns how many live sessions were deleted.
+   */
+  deleteByUser(userId: string, options?: { exceptId?: string }): Promise<number>;
+  /**
+   * Deletes every expired row in one statement, on the deadline indexes. `expiry: 'sweep'` calls it on a
+   * timer; with `'off'`, call it from a cron job.
+   * @returns how many rows were deleted.
+   */
+  deleteExpired(): Promise<number>;
+  /**
+   * Stops the sweeper of `expiry: 'sweep'` and waits for a sweep in progress. It leaves the PrismaClient
+   * connected (it is yours to `$disconnect()`), and the store still answers calls; it only stops sweeping.
+   * Calling it again is harmless.
+   */
+  close(): Promise<void>;
+}
+
 const DELEGATE_METHODS = ['createMany', 'findUnique', 'findMany', 'updateMany', 'deleteMany'] as const;
+const EXPIRY_MODES: readonly unknown[] = ['sweep', 'off'];
 
 /**
  * Creates a session store on the Prisma 7 client you made (with its driver adapter): PostgreSQL,
- * MySQL/MariaDB or SQLite. The table comes from `schema/<provider>/session.prisma` or `.sql`.
+ * MySQL/MariaDB or SQLite. The table comes from `schema/<provider>/session.prisma` or `.sql`. By default
+ * the store deletes expired rows every 5 minutes (see {@link PrismaStoreOptions.expiry}).
  *
  * ```ts
  * const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL }) });
  * const sessions = createSessions({ store: createPrismaStore(prisma), secrets: [process.env.SESSION_SECRET!] });
  * ```
  *
+ * `get`, `replace`, `touch`, `delete`, `listByUser` and `deleteExpired` are one statement each, so each is
+ * atomic on its own: compare-and-set is a conditional `UPDATE … WHERE id AND version AND not expired`.
+ * `create` on a taken id takes two (the second is conditional, so of two racing creates one wins),
+ * `deleteByUser` two or three (not atomic; see there).
+ *
  * @param prisma your PrismaClient; the store never connects or disconnects it.
- * @throws `INVALID_OPTION` when `prisma[model]` is not a model delegate.
+ * @param options see {@link PrismaStoreOptions}.
+ * @throws `INVALID_OPTION` naming the option: `prisma[model]` is not a model delegate, `expiry` is not
+ *   `'sweep'` or `'off'`, or another option has the wrong type or range.
  */
 export function createPrismaStore<Model extends string = 'session'>(
   prisma: { [K in NoInfer<Model>]: PrismaSessionDelegate },
   options: PrismaStoreOptions<Model> = {},
-): PrismaStore {
+): PrismaSessionStore {
   if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
   const sessions = modelDelegate<PrismaSessionDelegate>(prisma, options.model ?? 'session', DELEGATE_METHODS);
+  const expiry: unknown = options.expiry ?? 'sweep';
+  if (expiry === 'native') {
+    invalidOption(
+      'expiry',
+      "cannot be 'native': SQL databases do not expire rows. Use 'sweep' (the default: the store deletes " +
+        "them on a timer) or 'off' (call deleteExpired() from a cron job)",
+    );
+  }
+  if (!EXPIRY_MODES.includes(expiry)) {
+    invalidOption('expiry', `must be 'sweep' or 'off' (got ${JSON.stringify(expiry)})`);
+  }
+  const sweep = sweepSettings(options);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') invalidOption('now', 'must be a function returning epoch milliseconds');
-  return new PrismaStore(sessions, now);
+  return new PrismaStore(sessions, now, expiry === 'sweep' ? sweep : null);
 }
 
-/**
- * A Coatcheck {@link SessionStore} on a SQL table through Prisma. `get`, `replace`, `touch`, `delete`,
- * `listByUser` and `deleteExpired` are one statement each, so each is atomic on its own: compare-and-set
- * is a conditional `UPDATE … WHERE id AND version AND not expired`. `create` on a taken id takes two (the
- * second is conditional, so of two racing creates one wins), `deleteByUser` two or three (not atomic; see
- * there).
- *
- * User ids are compared exactly on every database: rows are selected by `user_id` and then kept only when
- * their user id is the one asked for, because MySQL's collations (`utf8mb4_bin` included, a PAD SPACE
- * collation) find `'alice '` when asked for `'alice'`.
- *
- * SQL has no native expiry: expired rows read as absent and are deleted by {@link PrismaStore.deleteExpired},
- * which you run from a cron job or with {@link PrismaStore.startSweeper}.
- */
-export class PrismaStore implements SessionStore {
+/** See {@link PrismaSessionStore}; only {@link createPrismaStore} makes one. */
+class PrismaStore implements PrismaSessionStore {
   readonly #sessions: PrismaSessionDelegate;
   readonly #now: () => number;
-  #stopSweeper: (() => Promise<void>) | null = null;
+  readonly #sweeper: Sweeper | null;
 
-  /** @internal Use {@link createPrismaStore}. */
-  constructor(sessions: PrismaSessionDelegate, now: () => number) {
+  constructor(sessions: PrismaSessionDelegate, now: () => number, sweep: SweepSettings | null) {
     this.#sessions = sessions;
     this.#now = now;
+    this.#sweeper = sweep && startSweeper(this, sweep);
   }
 
   async create(id: string, record: SessionRecord): Promise<boolean> {
@@ -142,12 +218,6 @@ export class PrismaStore implements SessionStore {
     return rows.map((row) => ({ id: row.id, record: toRecord(row) }));
   }
 
-  /**
-   * Lists the user's rows, then deletes them by id: the live ones (the count), then, if some had expired,
-   * those too, as nobody can use them anyway. Two or three statements, and **not atomic**: a session the
-   * user creates while this runs may survive it. For "log out everywhere" that is acceptable (that session
-   * began after the request to log out did); call it again to be sure.
-   */
   async deleteByUser(userId: string, options: { exceptId?: string } = {}): Promise<number> {
     const ids = (await this.#rowsOfUser(userId)).map((row) => row.id).filter((id) => id !== options.exceptId);
     if (ids.length === 0) return 0;
@@ -157,42 +227,16 @@ export class PrismaStore implements SessionStore {
     return count;
   }
 
-  /** Deletes every expired record in one statement. @returns how many were deleted. */
   async deleteExpired(): Promise<number> {
     const { count } = await this.#sessions.deleteMany({ where: { OR: this.#expired() } });
     return count;
   }
 
-  /**
-   * Starts deleting expired records periodically in this process, with core's `startSweeper`: every
-   * `intervalSeconds` (default 300) after the previous sweep ended; a failed sweep goes to `onError`
-   * (default `console.error`) as a `STORE_ERROR`, and sweeping goes on. The timer does not keep the process
-   * alive. Prefer one sweeper (or one cron job) for the whole deployment; several are harmless, only
-   * wasteful.
-   * @returns a function that stops the sweeper and resolves once a sweep in progress has finished.
-   * @throws `INVALID_OPTION` for a bad option; `INVALID_ARGUMENT` if a sweeper is already running.
-   */
-  startSweeper(options: SweeperOptions = {}): () => Promise<void> {
-    if (this.#stopSweeper) {
-      throw new CoatcheckError(
-        'INVALID_ARGUMENT',
-        'the sweeper is already running; stop it before starting another',
-      );
-    }
-    const sweeper = startSweeper(this, { intervalSeconds: 300, ...options });
-    this.#stopSweeper = async () => {
-      this.#stopSweeper = null;
-      await sweeper.stop();
-    };
-    return this.#stopSweeper;
-  }
-
-  /** Stops the sweeper if it runs. The PrismaClient stays connected: it is yours to disconnect. */
   async close(): Promise<void> {
-    await this.#stopSweeper?.();
+    await this.#sweeper?.stop();
   }
 
-  /** The user's rows, compared exactly (see the class comment), optionally narrowed by `where`. */
+  /** The user's rows, compared exactly (see {@link PrismaSessionStore}), optionally narrowed by `where`. */
   async #rowsOfUser(userId: string, where: SessionWhere = {}): Promise<SessionRow[]> {
     const rows = await this.#sessions.findMany({ where: { ...where, userId } });
     return rows.filter((row) => row.userId === userId);

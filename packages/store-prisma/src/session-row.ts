@@ -1,4 +1,4 @@
-import type { SessionRecord } from '@coatcheck/core';
+import type { SessionRecord } from '@coatcheck/core/store';
 
 /** A row of the `Session` model in `schema/<provider>/session.prisma`, as Prisma reads it. */
 export interface SessionRow extends SessionColumns {

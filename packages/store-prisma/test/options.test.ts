@@ -1,6 +1,6 @@
 // Our own validation and error wrapping, on stand-in delegates: no database needed to check them.
 import { isCoatcheckError, type SessionEventListener } from '@coatcheck/core';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applySchema, createPrismaAuditLog, createPrismaStore } from '../src/index.js';
 
 const fails = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
@@ -50,28 +50,112 @@ describe('createPrismaStore', () => {
     });
   });
 
-  it('checks the sweeper options when it starts', () => {
-    const store = createPrismaStore(prisma);
-    for (const intervalSeconds of [0, -1, Number.NaN, '60' as never]) {
-      expect(codeAndMessage(() => store.startSweeper({ intervalSeconds }))).toMatchObject({
+  it("refuses expiry: 'native' (SQL has no native expiry) and any mode but 'sweep' and 'off'", () => {
+    expect(codeAndMessage(() => createPrismaStore(prisma, { expiry: 'native' as never }))).toEqual({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(
+        /`expiry` cannot be 'native': SQL databases do not expire rows.*'sweep'.*'off'/,
+      ),
+    });
+    for (const expiry of ['interval', 'ttl', true]) {
+      expect(codeAndMessage(() => createPrismaStore(prisma, { expiry: expiry as never }))).toEqual({
         code: 'INVALID_OPTION',
-        message: expect.stringContaining('`intervalSeconds`'),
+        message: expect.stringContaining(
+          `\`expiry\` must be 'sweep' or 'off' (got ${JSON.stringify(expiry)})`,
+        ),
       });
     }
-    expect(codeAndMessage(() => store.startSweeper({ onError: 'log' as never }))).toMatchObject({
-      message: expect.stringContaining('`onError`'),
-    });
+  });
+
+  it('checks sweepIntervalSeconds and onError at construction, with either expiry mode', () => {
+    for (const expiry of ['sweep', 'off'] as const) {
+      // 2147484 s is past what a timer can wait: Node would fire it after 1 ms, sweeping without pause.
+      for (const sweepIntervalSeconds of [
+        0,
+        -1,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        2_147_484,
+        '60' as never,
+      ]) {
+        expect(codeAndMessage(() => createPrismaStore(prisma, { expiry, sweepIntervalSeconds }))).toEqual({
+          code: 'INVALID_OPTION',
+          message: expect.stringContaining('`sweepIntervalSeconds` must be a number of seconds above 0'),
+        });
+      }
+      expect(codeAndMessage(() => createPrismaStore(prisma, { expiry, onError: 'log' as never }))).toEqual({
+        code: 'INVALID_OPTION',
+        message: expect.stringContaining('`onError` must be a function'),
+      });
+    }
+    createPrismaStore(prisma, { expiry: 'off', sweepIntervalSeconds: 2_147_483 });
+  });
+});
+
+describe('createPrismaStore expiry', () => {
+  /** A delegate that counts sweeps (`deleteMany` with an `OR` of deadlines) and fails every other call. */
+  function sweepCounter() {
+    const sweeps: unknown[] = [];
+    const counting = {
+      ...delegate,
+      deleteMany: async (args: { where: unknown }) => {
+        sweeps.push(args.where);
+        return { count: 0 };
+      },
+    };
+    return { sweeps, prisma: { session: counting } };
+  }
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sweeps by default, every 300 s from the end of the previous sweep, until close()', async () => {
+    vi.useFakeTimers();
+    const { sweeps, prisma: counting } = sweepCounter();
+    const store = createPrismaStore(counting);
+    await vi.advanceTimersByTimeAsync(299_999);
+    expect(sweeps).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sweeps).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(300_000);
+    expect(sweeps).toHaveLength(2);
+    await store.close();
+    await store.close(); // harmless twice
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(sweeps).toHaveLength(2);
+  });
+
+  it("never sweeps with expiry: 'off', whatever the interval", async () => {
+    vi.useFakeTimers();
+    const { sweeps, prisma: counting } = sweepCounter();
+    const store = createPrismaStore(counting, { expiry: 'off', sweepIntervalSeconds: 1 });
+    await vi.advanceTimersByTimeAsync(86_400_000);
+    expect(sweeps).toHaveLength(0);
+    expect(await store.deleteExpired()).toBe(0); // still there for a cron job
+    expect(sweeps).toHaveLength(1);
   });
 
   it('hands a failed sweep to onError as STORE_ERROR with the cause, and keeps sweeping', async () => {
     const onError = vi.fn();
-    const store = createPrismaStore(prisma);
-    const stop = store.startSweeper({ intervalSeconds: 0.1, onError });
+    const store = createPrismaStore(prisma, { sweepIntervalSeconds: 0.1, onError });
     await vi.waitFor(() => expect(onError).toHaveBeenCalledTimes(2), { timeout: 10_000 });
-    await stop();
+    await store.close();
     const [error] = onError.mock.calls[0] as [Error & { code: string; cause: Error }];
     expect(error.code).toBe('STORE_ERROR');
     expect(error.cause.message).toContain('ECONNREFUSED');
+  });
+
+  it('logs a failed sweep with console.error when no onError is given', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const store = createPrismaStore(prisma, { sweepIntervalSeconds: 0.1 });
+      await vi.waitFor(() => expect(logged).toHaveBeenCalled(), { timeout: 10_000 });
+      await store.close();
+      expect(logged.mock.calls[0]?.[0]).toMatchObject({ name: 'CoatcheckError', code: 'STORE_ERROR' });
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
 

@@ -57,14 +57,16 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
 
     it('applySchema can run again at every start-up, keeping the rows', async () => {
       const id = newId();
-      await createPrismaStore(database.prisma).create(id, makeRecord());
+      const store = createPrismaStore(database.prisma, { expiry: 'off' });
+      await store.create(id, makeRecord());
       await applySchema(database.prisma, database.provider, { auditLog: true });
-      expect(await createPrismaStore(database.prisma).get(id)).not.toBeNull();
+      expect(await store.get(id)).not.toBeNull();
     });
   });
 
   describe(`${name} — SQL specifics`, () => {
-    const store = () => createPrismaStore(database.prisma);
+    // No sweeper: the expiry cases below decide when expired rows go.
+    const store = () => createPrismaStore(database.prisma, { expiry: 'off' });
     const rawCount = async (where: string) => {
       const [row] = await database.prisma.$queryRawUnsafe<Array<{ n: bigint | number }>>(
         `SELECT COUNT(*) AS n FROM coatcheck_sessions WHERE ${where}`,
@@ -106,20 +108,69 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
       expect(await rawCount(`idle_expires_at <= ${now} OR absolute_expires_at <= ${now}`)).toBe(0);
     });
 
-    it('the sweeper deletes expired rows until it is stopped, and close() stops it too', async () => {
-      const sweeping = store();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const rowExists = async (id: string) => (await rawCount(`id = '${id}'`)) === 1;
+
+    it("expiry: 'sweep' (the default) deletes expired rows on its interval, until close()", async () => {
+      const sweeping = createPrismaStore(database.prisma, { sweepIntervalSeconds: 0.2 });
       const dead = newId();
+      const live = newId();
       await sweeping.create(dead, makeRecord({ idleExpiresAt: Date.now() - 1 }));
-      const stop = sweeping.startSweeper({ intervalSeconds: 0.2 });
-      expect(() => sweeping.startSweeper()).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-      await vi.waitFor(async () => expect(await rawCount(`id = '${dead}'`)).toBe(0), {
+      await sweeping.create(live, makeRecord());
+      await vi.waitFor(async () => expect(await rowExists(dead)).toBe(false), {
         timeout: 10_000,
         interval: 100,
       });
-      await stop();
-      sweeping.startSweeper({ intervalSeconds: 0.2 });
+      expect(await rowExists(live)).toBe(true);
+
       await sweeping.close();
-      sweeping.startSweeper({ intervalSeconds: 0.2 }); // stopped by close(), so it can start again
+      const kept = newId();
+      await sweeping.create(kept, makeRecord({ absoluteExpiresAt: Date.now() - 1 }));
+      await sleep(1_000); // five intervals
+      expect(await rowExists(kept)).toBe(true);
+      expect(await sweeping.get(kept)).toBeNull(); // closed, the store still answers
+      await store().delete(kept);
+    });
+
+    it("expiry: 'off' never deletes expired rows itself: deleteExpired() does", async () => {
+      const manual = createPrismaStore(database.prisma, { expiry: 'off', sweepIntervalSeconds: 0.1 });
+      const dead = newId();
+      await manual.create(dead, makeRecord({ idleExpiresAt: Date.now() - 1 }));
+      await sleep(1_000); // ten intervals, had it swept
+      expect(await rowExists(dead)).toBe(true);
+      expect(await manual.get(dead)).toBeNull();
+      expect(await manual.deleteExpired()).toBeGreaterThanOrEqual(1);
+      expect(await rowExists(dead)).toBe(false);
+      await manual.close();
+    });
+
+    it('reads, writes and sweeps by the `now` clock', async () => {
+      const realNow = Date.now();
+      let clockMs = realNow + 120_000; // two minutes ahead of the database's rows
+      const ahead = createPrismaStore(database.prisma, { now: () => clockMs, expiry: 'off' });
+      const id = newId();
+      const user = `user-${randomUUID()}`;
+      // Live for another minute by the real clock, so only the store's own clock can call it expired.
+      const record = makeRecord({ userId: user, idleExpiresAt: realNow + 60_000 });
+      expect(await store().create(id, record)).toBe(true);
+      expect(await ahead.get(id)).toBeNull();
+      expect(await ahead.replace(id, { ...record, version: 2 }, 1)).toBe(false);
+      expect(await ahead.touch(id, { idleExpiresAt: clockMs + 60_000, lastSeenAt: clockMs })).toBe(false);
+      expect(await ahead.listByUser(user)).toEqual([]);
+      // An id whose row is expired by the clock can be taken over by a create.
+      const deadline = clockMs + 60_000;
+      const renewed = makeRecord({ idleExpiresAt: deadline, absoluteExpiresAt: deadline, data: { n: 2 } });
+      expect(await ahead.create(id, renewed)).toBe(true);
+      expect((await ahead.get(id))?.data).toEqual({ n: 2 });
+      expect(await store().get(id)).not.toBeNull();
+
+      // Sweeping by the clock too: move it past the new row's deadline and let the sweeper find it.
+      clockMs += 120_000;
+      const sweeping = createPrismaStore(database.prisma, { now: () => clockMs, sweepIntervalSeconds: 0.2 });
+      await vi.waitFor(async () => expect(await rowExists(id)).toBe(false), {
+        timeout: 10_000,
+        interval: 100,
+      });
       await sweeping.close();
     });
 
@@ -207,6 +258,7 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
       expect(await audit.listForUser(user)).toHaveLength(events.length);
       expect(await audit.deleteBefore(coreNow + 1)).toBeGreaterThanOrEqual(events.length);
       expect(await audit.listForUser(user)).toEqual([]);
+      await sessions.close();
     });
 
     it('lists exactly the events of the user asked for, whatever the collation says', async () => {
