@@ -8,8 +8,10 @@ import {
   type TouchUpdate,
 } from '@coatcheck/core';
 import { assertRedisClient, type RedisClientLike } from './client.js';
+import { keepScriptsLoaded } from './preload.js';
 import { recordFromHash, recordToHashFields } from './record-hash.js';
 import {
+  ALL_SCRIPTS,
   CREATE,
   DELETE,
   DELETE_IF_OWNED,
@@ -24,9 +26,10 @@ import {
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
   /**
-   * An ioredis `Redis` or `Cluster` you created (ioredis 5 or 6). The store never builds, configures or
-   * closes it. Recommended so that requests fail fast with `STORE_ERROR` while Redis is unreachable:
-   * `maxRetriesPerRequest: 1` on a `Redis`; `enableOfflineQueue: false` and
+   * An ioredis `Redis` or `Cluster` you created (ioredis 5 or 6). The store never builds, configures,
+   * connects or closes it; it listens to its connection events to load its Lua scripts (see
+   * {@link RedisStore}), and `close()` removes those listeners. Recommended so that requests fail fast with
+   * `STORE_ERROR` while Redis is unreachable: `maxRetriesPerRequest: 1` on a `Redis`; `enableOfflineQueue: false` and
    * `redisOptions: { maxRetriesPerRequest: 1 }` on a `Cluster` (then wait for its `ready` event at start-up).
    */
   client: RedisClientLike;
@@ -44,6 +47,11 @@ export interface RedisStoreOptions {
  * - A record is a hash whose TTL is its deadline (the earlier of idle and absolute), so Redis deletes it.
  * - `create`, `replace` (compare-and-set on `version`), `touch` and the deletes are Lua scripts on one key:
  *   atomic on the server, one round trip, and valid on Cluster whatever slot the key hashes to.
+ * - The store loads those scripts (`SCRIPT LOAD`) on the client's connection, and on a Cluster on every
+ *   master node's, as it opens (it never opens one itself) and after every reconnection (a restart, a
+ *   failover), so calls find them cached. A call that still answers `NOSCRIPT` (sent before the load on its
+ *   connection, like the one that opened a lazy connection, or after `SCRIPT FLUSH` under a live connection)
+ *   is retried with `EVAL`: one more round trip, once.
  * - A user's sessions are listed by a sorted set per user (score: the record's absolute deadline). It lives
  *   in another slot than the records, so it is written *before* a record gains an owner and cleaned
  *   *after* a record is deleted: an interrupted step leaves at most a stale entry, which is never
@@ -56,6 +64,7 @@ export interface RedisStoreOptions {
 export class RedisStore implements SessionStore {
   private readonly client: RedisClientLike;
   private readonly prefix: string;
+  private readonly stopLoadingScripts: () => void;
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== 'object') {
@@ -68,6 +77,15 @@ export class RedisStore implements SessionStore {
       invalidOption('prefix', `must be a string (got ${typeof prefix})`);
     }
     this.prefix = prefix;
+    this.stopLoadingScripts = keepScriptsLoaded(this.client, ALL_SCRIPTS);
+  }
+
+  /**
+   * Removes the listeners the store added to the client's connection events. The client stays open (it is
+   * yours) and the store keeps working; its scripts are just no longer reloaded after a reconnection.
+   */
+  async close(): Promise<void> {
+    this.stopLoadingScripts();
   }
 
   /** The key of the record with store id `id`. */

@@ -151,9 +151,22 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return live
 `);
 
+/** Every script the store runs, for loading them all on a connection (see `preload.ts`). */
+export const ALL_SCRIPTS: readonly LuaScript[] = [
+  CREATE,
+  REPLACE,
+  TOUCH,
+  DELETE,
+  DELETE_IF_OWNED,
+  INDEX_ADD,
+  INDEX_READ,
+];
+
 /**
- * Runs `script` on `key` with `EVALSHA`, falling back to `EVAL` the first time a node has not cached it
- * (after a restart, a failover or on a node that just received the slot).
+ * Runs `script` on `key` with `EVALSHA`, falling back to `EVAL` (which also caches it) when the node
+ * answers `NOSCRIPT`. The store loads its scripts on each connection as it opens (`preload.ts`), so that
+ * happens only for a call sent before that load, or after the cache was emptied under a live connection
+ * (`SCRIPT FLUSH`, a failover behind a proxy).
  */
 export async function runScript(
   client: RedisClientLike,

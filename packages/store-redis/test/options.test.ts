@@ -1,7 +1,7 @@
 import { CoatcheckError } from '@coatcheck/core';
 import { Cluster, Redis } from 'ioredis';
 import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis-v6';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRedisStore, type RedisClientLike, RedisStore } from '../src/index.js';
 
 describe('RedisStore options', () => {
@@ -44,4 +44,41 @@ describe('RedisStore options', () => {
       expect(error).toMatchObject({ code: 'INVALID_OPTION' });
     }
   });
+
+  it('leaves a lazy client unconnected, and close() removes the listeners it added', async () => {
+    const client = lazyRedis();
+    const counts = () => ['ready', 'close', 'connecting'].map((event) => client.listenerCount(event));
+    const before = counts();
+    const store = new RedisStore({ client });
+    expect(counts()).toEqual(before.map((count) => count + 1));
+    expect(client.status).toBe('wait');
+    await store.close();
+    expect(counts()).toEqual(before);
+    expect(client.status).toBe('wait');
+  });
+
+  it.each([
+    [
+      'a Redis with the offline queue',
+      () => new Redis({ port: 1, maxRetriesPerRequest: 1, retryStrategy: () => 20 }),
+    ],
+    [
+      'a Redis without the offline queue',
+      () => new Redis({ port: 1, enableOfflineQueue: false, retryStrategy: () => 20 }),
+    ],
+    ['a Cluster', () => new Cluster([{ host: '127.0.0.1', port: 1 }], { clusterRetryStrategy: () => 20 })],
+  ])(
+    'is created on %s whose server is down without throwing, and its script loads fail silently',
+    async (_, connect) => {
+      const client = connect();
+      const errors: unknown[] = [];
+      client.on('error', (error: unknown) => errors.push(error));
+      const store = new RedisStore({ client });
+      // Several failed connection attempts: every load sent meanwhile has been rejected (an unhandled
+      // rejection would fail the run).
+      await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
+      await store.close();
+      client.disconnect();
+    },
+  );
 });

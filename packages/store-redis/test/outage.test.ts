@@ -1,97 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CoatcheckError, createSessions } from '@coatcheck/core';
-import { PORT_RANGES, type PortReservation, RedisTestCluster, startOnFreePorts } from '@coatcheck/test-utils';
+import { PORT_RANGES, RedisTestCluster } from '@coatcheck/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
+import { DedicatedRedis } from './dedicated-redis.js';
 import { cookieOf, SECRET } from './helpers.js';
-
-const run = promisify(execFile);
-
-/**
- * A Redis server of this test's own, stopped and started again while the app keeps running. It saves to
- * an RDB file on shutdown and loads it on start, so sessions outlive the outage as they would on a
- * persistent production server.
- */
-class DedicatedRedis {
-  private reservation: PortReservation | undefined;
-
-  private constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  /** Starts a server on a free port of store-redis's range (another one if the port is taken first). */
-  static async create(): Promise<DedicatedRedis> {
-    const dir = await mkdtemp(join(tmpdir(), 'coatcheck-redis-outage-'));
-    const { value: server, reservation } = await startOnFreePorts(
-      { range: PORT_RANGES.storeRedisServer, kind: 'redis-server' },
-      async (port) => {
-        const server = new DedicatedRedis(port, dir);
-        await server.start();
-        return server;
-      },
-      (port) => new DedicatedRedis(port, dir).cli('shutdown', 'nosave'),
-    );
-    server.reservation = reservation;
-    return server;
-  }
-
-  async start(): Promise<void> {
-    await run('redis-server', [
-      '--port',
-      String(this.port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      this.dir,
-      '--dbfilename',
-      'dump.rdb',
-      '--daemonize',
-      'yes',
-      '--pidfile',
-      join(this.dir, 'redis.pid'),
-      '--logfile',
-      join(this.dir, 'redis.log'),
-    ]);
-    await this.until(async () => (await this.cli('ping')) === 'PONG', 'answer PING');
-  }
-
-  /** SHUTDOWN SAVE: the data goes to disk, every connection drops, the port closes. */
-  async stop(): Promise<void> {
-    await this.cli('shutdown', 'save').catch(() => undefined);
-    await this.until(async () => (await this.cli('ping').catch(() => 'down')) !== 'PONG', 'stop');
-  }
-
-  async destroy(): Promise<void> {
-    await this.cli('shutdown', 'nosave').catch(() => undefined);
-    await rm(this.dir, { recursive: true, force: true });
-    await this.reservation?.release();
-  }
-
-  private async cli(...args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...args], {
-      timeout: 10_000,
-    });
-    return stdout.trim();
-  }
-
-  private async until(condition: () => Promise<boolean>, what: string): Promise<void> {
-    for (let waited = 0; waited < 30_000; waited += 100) {
-      if (await condition().catch(() => false)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`redis-server on port ${this.port} did not ${what} within 30 s`);
-  }
-}
 
 function nextEvent(client: Redis | Cluster, event: 'ready' | 'close' | 'end'): Promise<void> {
   return new Promise((resolve) => client.once(event, () => resolve()));
@@ -147,8 +60,8 @@ describe('a dropped connection (standalone server stopped and restarted)', () =>
     await server.start();
     await ready;
 
-    // The very first request after reconnecting: a read, then a save (its script is not cached yet on the
-    // restarted server, so this also exercises the EVALSHA → EVAL fallback).
+    // The very first request after reconnecting: a read, then a save. (The restarted server lost its
+    // scripts; the store loaded them again on `ready`: round-trips.test.ts counts what that costs.)
     const loaded = await sessions.load({ cookie });
     expect(loaded.userId).toBe('ada');
     expect(loaded.get('cart')).toEqual(['apple']);
