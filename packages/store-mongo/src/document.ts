@@ -1,4 +1,4 @@
-import { recordExpiresAt, type SessionRecord } from '@coatcheck/core';
+import { recordExpiresAt, type SessionRecord } from '@coatcheck/core/store';
 import type { MongoDocument } from './mongo-client.js';
 
 /**

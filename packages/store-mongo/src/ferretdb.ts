@@ -45,7 +45,7 @@ export function warnAboutFerretDbOnce(version: string, client: MongoClientLike |
       ? `this store's client has \`maxPoolSize: ${poolSize}\`${poolSize === 0 ? ' (no limit)' : ''}`
       : "the store could not read its client's pool size";
   console.warn(
-    `[coatcheck] MongoStore is running on FerretDB ${version}. FerretDB v1 applies a filtered update by ` +
+    `[coatcheck] The Mongo session store is running on FerretDB ${version}. FerretDB v1 applies a filtered update by ` +
       'reading the document and writing it back, so two writes to one session that arrive on two ' +
       'connections at once can undo each other: a touch can undo a save, and two saves can both pass the ' +
       `version check. Safe only with one app process and a MongoClient with \`maxPoolSize: 1\` (${current}); ` +

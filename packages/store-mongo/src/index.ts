@@ -1,6 +1,6 @@
 export type { SessionFields } from './document.js';
 export { ferretDbVersion, type MongoCommandTarget } from './ferretdb.js';
-export { type AutoRemove, INDEX_NAMES } from './indexes.js';
+export { INDEX_NAMES } from './indexes.js';
 export type {
   MongoClientLike,
   MongoCollectionLike,
@@ -8,4 +8,4 @@ export type {
   MongoDocument,
   MongoServerHandle,
 } from './mongo-client.js';
-export { MongoStore, type MongoStoreOptions } from './mongo-store.js';
+export { createMongoStore, type MongoSessionStore, type MongoStoreOptions } from './mongo-store.js';

@@ -1,8 +1,8 @@
-import { CoatcheckError, storeError } from '@coatcheck/core';
+import { CoatcheckError, storeError } from '@coatcheck/core/store';
 import type { MongoCollectionLike } from './mongo-client.js';
 
-/** How expired records leave the collection; see `MongoStoreOptions.autoRemove`. */
-export type AutoRemove = 'native' | 'interval' | 'off';
+/** How expired records leave the collection; see `MongoStoreOptions.expiry`. */
+export type Expiry = 'native' | 'sweep' | 'off';
 
 /** Names the store gives its indexes, so they are easy to find and drop. */
 export const INDEX_NAMES = { userId: 'coatcheck_userId', expiresAt: 'coatcheck_expiresAt' } as const;
@@ -15,15 +15,12 @@ const CONFLICT_CODES = new Set([85, 86]);
 const TTL_REFUSAL_CODES = new Set([2, 67, 115, 197, 238]);
 
 /**
- * Creates the per-user index and the deadline index, a TTL index when `autoRemove` is `'native'`.
+ * Creates the per-user index and the deadline index, a TTL index when `expiry` is `'native'`.
  * Idempotent: an index that already exists with the same options is left alone.
  */
-export async function createSessionIndexes(
-  collection: MongoCollectionLike,
-  autoRemove: AutoRemove,
-): Promise<void> {
+export async function createSessionIndexes(collection: MongoCollectionLike, expiry: Expiry): Promise<void> {
   await createIndex(collection, { userId: 1 }, { name: INDEX_NAMES.userId });
-  const ttl = autoRemove === 'native';
+  const ttl = expiry === 'native';
   try {
     // expireAfterSeconds 0: a document is due when the clock passes its `expiresAt`.
     await collection.createIndex(
@@ -34,14 +31,20 @@ export async function createSessionIndexes(
     if (ttl && refusesTtl(error)) {
       throw new CoatcheckError(
         'TTL_INDEX_UNSUPPORTED',
-        `the database refused the TTL index that MongoStore's \`autoRemove: 'native'\` (the default) needs ` +
+        `the database refused the TTL index that the Mongo store's \`expiry: 'native'\` (the default) needs ` +
           `(${messageOf(error)}). FerretDB, some DocumentDB and Cosmos DB versions have no TTL indexes: pass ` +
-          "`autoRemove: 'interval'` to `new MongoStore()` so the store deletes expired sessions on a timer instead.",
+          "`expiry: 'sweep'` to `createMongoStore()` so the store deletes expired sessions on a timer instead. " +
+          'Until then, every call of a store that creates its indexes on start fails with this error.',
         { cause: error },
       );
     }
     throw indexError(error);
   }
+}
+
+/** Whether `error` is the server refusing the TTL index: configuration, so never worth retrying. */
+export function isTtlRefusal(error: unknown): error is CoatcheckError {
+  return error instanceof CoatcheckError && error.code === 'TTL_INDEX_UNSUPPORTED';
 }
 
 async function createIndex(

@@ -2,7 +2,6 @@ import {
   assertMethods,
   type CoatcheckError,
   invalidOption,
-  isCoatcheckError,
   isExpired,
   type SessionRecord,
   type SessionStore,
@@ -10,8 +9,9 @@ import {
   type Sweeper,
   startSweeper,
   type TouchUpdate,
-} from '@coatcheck/core';
+} from '@coatcheck/core/store';
 import { expiredAt, liveAt, toFields, toRecord } from './document.js';
+import { sweepSettings } from './expiry.js';
 import {
   ferretDbVersion,
   hasOneConnection,
@@ -19,7 +19,7 @@ import {
   type MongoCommandTarget,
   warnAboutFerretDbOnce,
 } from './ferretdb.js';
-import { type AutoRemove, createSessionIndexes } from './indexes.js';
+import { createSessionIndexes, type Expiry, isTtlRefusal } from './indexes.js';
 import {
   COLLECTION_METHODS,
   type MongoCollectionLike,
@@ -27,123 +27,191 @@ import {
   type MongoServerHandle,
 } from './mongo-client.js';
 
-/** Options of {@link MongoStore}. Pass `db` or `collection`, not both. */
+/** Options of {@link createMongoStore}. */
 export interface MongoStoreOptions {
-  /** A `Db` from your `mongodb` client (driver 6 or 7); the store uses its `collectionName` collection. */
-  db?: MongoDbLike;
-  /** The collection to use, from your `mongodb` client (driver 6 or 7). Instead of `db`. */
-  collection?: MongoCollectionLike;
-  /** The collection's name when `db` is given. @default 'sessions' */
+  /**
+   * The collection's name, when the store is given a `Db` (refused with a `Collection`).
+   * @default 'sessions'
+   */
   collectionName?: string;
   /**
-   * How expired sessions are deleted. Reads never return them either way.
-   * - `'native'`: a TTL index; the server deletes them (MongoDB checks once a minute).
-   * - `'interval'`: the store runs {@link MongoStore.deleteExpired} every `autoRemoveIntervalSeconds`
-   *   with core's `startSweeper`, for servers that refuse TTL indexes (FerretDB, some DocumentDB and
-   *   Cosmos DB versions).
-   * - `'off'`: nothing; run `deleteExpired()` yourself (a cron job).
+   * How expired sessions leave the collection. Reads never return them either way.
+   * - `'native'`: a TTL index on `expiresAt`; the server deletes them (MongoDB checks once a minute).
+   * - `'sweep'`: the store calls {@link MongoSessionStore.deleteExpired} every `sweepIntervalSeconds`, on a
+   *   timer that does not keep the process alive; `close()` stops it. For servers that refuse TTL indexes
+   *   (FerretDB, some DocumentDB and Cosmos DB versions).
+   * - `'off'`: nothing; call `deleteExpired()` yourself, e.g. from a cron job.
+   *
+   * To switch an existing collection between `'native'` and the others, drop the `coatcheck_expiresAt`
+   * index first: a server keeps one index per key.
    * @default 'native'
    */
-  autoRemove?: AutoRemove;
+  expiry?: Expiry;
   /**
-   * Seconds from the end of one `autoRemove: 'interval'` sweep to the start of the next (the first runs
-   * one interval after construction). @default 600
+   * With `expiry: 'sweep'`: seconds from the end of one sweep to the start of the next (the first runs one
+   * interval after construction), so sweeps never overlap. At most 2147483 (24 days, a timer's limit).
+   * @default 300
    */
-  autoRemoveIntervalSeconds?: number;
+  sweepIntervalSeconds?: number;
   /**
-   * Create the indexes (see {@link MongoStore.ensureIndexes}) when the store is constructed; store calls
-   * wait for them. Turn it off when your deployment creates indexes, and call `ensureIndexes()` there.
+   * Called with the errors of the store's own background work, which no request awaits: a failed sweep
+   * (`STORE_ERROR`, the driver's error as `cause`; sweeping goes on), and a TTL index the server refused
+   * while the indexes were created on start (`TTL_INDEX_UNSUPPORTED`, so it shows before any request does).
+   * @default logs the error with `console.error`
+   */
+  onError?: (error: CoatcheckError) => void;
+  /**
+   * Create the indexes (see {@link MongoSessionStore.ensureIndexes}) when the store is constructed; store
+   * calls wait for them. Turn it off when your deployment creates indexes, and call `ensureIndexes()` there.
    * @default true
    */
   ensureIndexesOnStart?: boolean;
   /**
-   * Called when a sweep of `autoRemove: 'interval'` fails (the store keeps sweeping).
-   * @default logs the error with `console.warn`
+   * Clock (epoch ms) that decides which sessions have expired, for reads, writes and `deleteExpired()`.
+   * A TTL index (`expiry: 'native'`) deletes by the server's clock instead.
+   * @default Date.now
    */
-  onSweepError?: (error: CoatcheckError) => void;
+  now?: () => number;
 }
 
-const AUTO_REMOVE_MODES: readonly AutoRemove[] = ['native', 'interval', 'off'];
-const DUPLICATE_KEY = 11000;
-
 /**
- * Keeps sessions in MongoDB, or any server speaking its wire protocol, through the `mongodb` client you
- * pass in (the store never opens or closes a connection).
+ * The store {@link createMongoStore} returns: Coatcheck's {@link SessionStore} with the per-user index,
+ * plus its indexes, `deleteExpired` and `close`.
  *
  * One document per session, `_id` = the session id. Every method on one session is a single-document
  * operation, atomic on MongoDB: compare-and-set is an update filtered on id, version and deadline, so it
  * needs neither transactions nor a replica set. `listByUser`, `deleteByUser` and `deleteExpired` are
  * multi-document operations: each document is deleted atomically, the set as a whole is not.
- *
- * On FerretDB v1 the store warns once (see the README) unless its client has `maxPoolSize: 1`: filtered
- * updates are not atomic there across connections. FerretDB also refuses the TTL index of the default
- * `autoRemove: 'native'`; use `'interval'` there.
+ */
+export interface MongoSessionStore extends SessionStore {
+  /** The collection the sessions live in. */
+  readonly collection: MongoCollectionLike;
+  /**
+   * Creates the indexes the store relies on: one on `userId` (for listing and revoking a user's
+   * sessions) and one on `expiresAt`, a TTL index with `expiry: 'native'`. Safe to call repeatedly and
+   * from several processes.
+   * @throws `CoatcheckError` `TTL_INDEX_UNSUPPORTED` when the server refuses the TTL index; the message
+   *   names `expiry: 'sweep'`, which works everywhere. `STORE_ERROR` for other failures.
+   */
+  ensureIndexes(): Promise<void>;
+  /** Lists the user's live sessions, on the `userId` index. */
+  listByUser(userId: string): Promise<StoredSession[]>;
+  /**
+   * Deletes the user's live sessions; expired ones are left to the TTL index or the sweep, so the count
+   * is of sessions that were still valid.
+   * @returns how many live sessions were deleted.
+   */
+  deleteByUser(userId: string, options?: { exceptId?: string }): Promise<number>;
+  /**
+   * Deletes every expired session, on the `expiresAt` index. `expiry: 'sweep'` calls it on a timer; with
+   * `'off'`, run it from a cron job.
+   * @returns how many sessions were deleted.
+   */
+  deleteExpired(): Promise<number>;
+  /**
+   * Stops the sweeper of `expiry: 'sweep'` and waits for a sweep in progress. It leaves the client open
+   * (it is yours to close), and the store still answers calls; it only stops sweeping. Calling it again
+   * is harmless.
+   */
+  close(): Promise<void>;
+}
+
+const EXPIRY_MODES: readonly unknown[] = ['native', 'sweep', 'off'] satisfies Expiry[];
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Creates a session store in MongoDB, or any server speaking its wire protocol, through the `mongodb`
+ * client you made (driver 6 or 7); the store never opens or closes a connection. Pass a `Db` (the store
+ * uses its `collectionName` collection) or a `Collection`.
  *
  * ```ts
  * const client = new MongoClient(process.env.MONGO_URL!);
- * const store = new MongoStore({ db: client.db('app') });
+ * const store = createMongoStore(client.db('app'));
  * ```
+ *
+ * On FerretDB v1 pass `expiry: 'sweep'` (it refuses TTL indexes) and give the client `maxPoolSize: 1`: its
+ * filtered updates are not atomic across connections, so the store warns once without it (see the README).
+ *
+ * @param dbOrCollection a `Db` or a `Collection` from your client.
+ * @param options see {@link MongoStoreOptions}.
+ * @throws `INVALID_OPTION` naming the option: `dbOrCollection` is neither a `Db` nor a `Collection`,
+ *   `expiry` is not `'native'`, `'sweep'` or `'off'`, or another option has the wrong type or range.
  */
-export class MongoStore implements SessionStore {
-  /** The collection the sessions live in. */
+export function createMongoStore(
+  dbOrCollection: MongoDbLike | MongoCollectionLike,
+  options: MongoStoreOptions = {},
+): MongoSessionStore {
+  if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
+  const collection = resolveCollection(dbOrCollection, options.collectionName);
+  const expiry = options.expiry ?? 'native';
+  if (!EXPIRY_MODES.includes(expiry)) {
+    invalidOption('expiry', `must be 'native', 'sweep' or 'off' (got ${JSON.stringify(expiry)})`);
+  }
+  const { intervalSeconds, onError } = sweepSettings(options);
+  const ensureIndexesOnStart = options.ensureIndexesOnStart ?? true;
+  if (typeof ensureIndexesOnStart !== 'boolean') invalidOption('ensureIndexesOnStart', 'must be a boolean');
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') invalidOption('now', 'must be a function returning epoch milliseconds');
+
+  return new MongoStore(collection, {
+    expiry,
+    now,
+    onError,
+    sweepIntervalSeconds: expiry === 'sweep' ? intervalSeconds : null,
+    ensureIndexesOnStart,
+  });
+}
+
+/** See {@link MongoSessionStore}; only {@link createMongoStore} makes one. */
+class MongoStore implements MongoSessionStore {
   readonly collection: MongoCollectionLike;
-  private readonly autoRemove: AutoRemove;
-  private readonly server: MongoServerHandle | undefined;
-  private indexesReady: boolean;
-  private indexesPending: Promise<void> | null = null;
-  private serverCheck: Promise<void> | null = null;
-  private waitForServerCheck = true;
-  private readonly sweeper: Sweeper | null;
+  readonly #expiry: Expiry;
+  readonly #now: () => number;
+  readonly #server: MongoServerHandle | undefined;
+  #indexesReady = true;
+  #indexesPending: Promise<void> | null = null;
+  #serverCheck: Promise<void> | null = null;
+  #waitForServerCheck = true;
+  readonly #sweeper: Sweeper | null = null;
 
-  constructor(options: MongoStoreOptions) {
-    if (!options || typeof options !== 'object') invalidOption('options', 'must be an object');
-    this.collection = resolveCollection(options);
-    this.server = options.db ?? this.collection.db;
-    this.autoRemove = options.autoRemove ?? 'native';
-    if (!AUTO_REMOVE_MODES.includes(this.autoRemove)) {
-      invalidOption(
-        'autoRemove',
-        `must be 'native', 'interval' or 'off' (got ${String(options.autoRemove)})`,
-      );
+  constructor(
+    collection: MongoCollectionLike,
+    settings: {
+      expiry: Expiry;
+      now: () => number;
+      onError: (error: CoatcheckError) => void;
+      /** `null` for no sweeper. */
+      sweepIntervalSeconds: number | null;
+      ensureIndexesOnStart: boolean;
+    },
+  ) {
+    const { expiry, now, onError, sweepIntervalSeconds, ensureIndexesOnStart } = settings;
+    this.collection = collection;
+    this.#expiry = expiry;
+    this.#now = now;
+    this.#server = collection.db;
+    if (ensureIndexesOnStart) {
+      this.#indexesReady = false;
+      // Started now so it overlaps the app's start-up; every store call waits for it and throws its
+      // failure. Nobody awaits this one, so a refused TTL index, which is configuration, is reported at
+      // once and shows at start-up rather than at the first login. An outage is left to the store call
+      // that meets it, which retries.
+      this.#startupIndexes().catch((error: unknown) => {
+        if (isTtlRefusal(error)) report(onError, error);
+      });
     }
-    const intervalSeconds = options.autoRemoveIntervalSeconds ?? 600;
-    if (typeof intervalSeconds !== 'number' || !Number.isFinite(intervalSeconds) || intervalSeconds <= 0) {
-      invalidOption(
-        'autoRemoveIntervalSeconds',
-        `must be a positive number (got ${String(intervalSeconds)})`,
-      );
+    if (sweepIntervalSeconds !== null) {
+      this.#sweeper = startSweeper(this, { intervalSeconds: sweepIntervalSeconds, onError });
     }
-    if (options.onSweepError !== undefined && typeof options.onSweepError !== 'function') {
-      invalidOption('onSweepError', 'must be a function');
-    }
-    const onSweepError =
-      options.onSweepError ??
-      ((error: CoatcheckError) => console.warn(`[coatcheck] MongoStore sweep failed: ${error.message}`));
-    const ensureIndexesOnStart = options.ensureIndexesOnStart ?? true;
-    if (typeof ensureIndexesOnStart !== 'boolean') invalidOption('ensureIndexesOnStart', 'must be a boolean');
-
-    this.indexesReady = !ensureIndexesOnStart;
-    // Started now so it overlaps the app's start-up. Every store call waits for it and throws its failure;
-    // a refused TTL index is also logged right away, so it shows at start-up, not at the first login.
-    if (ensureIndexesOnStart) this.startupIndexes().catch(logConfigurationError);
-    this.sweeper =
-      this.autoRemove === 'interval' ? startSweeper(this, { intervalSeconds, onError: onSweepError }) : null;
   }
 
-  /**
-   * Creates the indexes the store relies on: one on `userId` (for listing and revoking a user's
-   * sessions) and one on `expiresAt`, a TTL index when `autoRemove` is `'native'`. Safe to call
-   * repeatedly and from several processes.
-   * @throws `CoatcheckError` `TTL_INDEX_UNSUPPORTED` when the server refuses the TTL index; the message
-   *   names `autoRemove: 'interval'`, which works everywhere. `STORE_ERROR` for other failures.
-   */
   async ensureIndexes(): Promise<void> {
-    await this.checkServerOnce();
-    await createSessionIndexes(this.collection, this.autoRemove);
+    await this.#checkServerOnce();
+    await createSessionIndexes(this.collection, this.#expiry);
   }
 
   async create(id: string, record: SessionRecord): Promise<boolean> {
-    await this.startupIndexes();
+    await this.#startupIndexes();
     const fields = toFields(record);
     try {
       await this.collection.insertOne({ _id: id, ...fields });
@@ -152,34 +220,34 @@ export class MongoStore implements SessionStore {
       if ((error as { code?: unknown } | null)?.code !== DUPLICATE_KEY) throw error;
     }
     // The id is taken, but an expired record the server has not deleted yet does not count.
-    const { matchedCount } = await this.collection.replaceOne({ _id: id, ...expiredAt(Date.now()) }, fields);
+    const { matchedCount } = await this.collection.replaceOne({ _id: id, ...expiredAt(this.#now()) }, fields);
     return matchedCount === 1;
   }
 
   async get(id: string): Promise<SessionRecord | null> {
-    await this.startupIndexes();
+    await this.#startupIndexes();
     // By `_id` alone, with the deadline checked here: MongoDB does the same index lookup either way, and
     // FerretDB v1 only uses an index for a filter that is exactly `{ _id }` (it scans for anything else).
     const document = await this.collection.findOne({ _id: id });
     const record = document ? toRecord(document) : null;
-    return record && !isExpired(record) ? record : null;
+    return record && !isExpired(record, this.#now()) ? record : null;
   }
 
   async replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
-    await this.startupIndexes();
+    await this.#startupIndexes();
     const { matchedCount } = await this.collection.replaceOne(
-      { _id: id, version: expectedVersion, ...liveAt(Date.now()) },
+      { _id: id, version: expectedVersion, ...liveAt(this.#now()) },
       toFields(record),
     );
     return matchedCount === 1;
   }
 
   async touch(id: string, update: TouchUpdate): Promise<boolean> {
-    await this.startupIndexes();
+    await this.#startupIndexes();
     // The absolute deadline is not at hand, but core caps the idle deadline at it, so the new idle
     // deadline is the record's deadline. (An uncapped one only delays removal: reads stay exact.)
     const { matchedCount } = await this.collection.updateOne(
-      { _id: id, ...liveAt(Date.now()) },
+      { _id: id, ...liveAt(this.#now()) },
       {
         $set: {
           idleExpiresAt: update.idleExpiresAt,
@@ -192,61 +260,51 @@ export class MongoStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.startupIndexes();
+    await this.#startupIndexes();
     await this.collection.deleteOne({ _id: id });
   }
 
   async listByUser(userId: string): Promise<StoredSession[]> {
-    await this.startupIndexes();
-    const documents = await this.collection.find({ userId, ...liveAt(Date.now()) }).toArray();
+    await this.#startupIndexes();
+    const documents = await this.collection.find({ userId, ...liveAt(this.#now()) }).toArray();
     return documents.map((document) => ({
       id: (document as { _id: string })._id,
       record: toRecord(document),
     }));
   }
 
-  /**
-   * Deletes the user's live sessions; expired ones are left to the TTL index or sweep, so the count
-   * is of sessions that were still valid.
-   */
   async deleteByUser(userId: string, options: { exceptId?: string } = {}): Promise<number> {
-    await this.startupIndexes();
+    await this.#startupIndexes();
     const except = options.exceptId === undefined ? {} : { _id: { $ne: options.exceptId } };
-    const { deletedCount } = await this.collection.deleteMany({ userId, ...except, ...liveAt(Date.now()) });
+    const { deletedCount } = await this.collection.deleteMany({ userId, ...except, ...liveAt(this.#now()) });
     return deletedCount;
   }
 
-  /**
-   * Deletes every expired session. `autoRemove: 'interval'` calls it on a timer; with `'off'`, run it
-   * from a cron job. Uses the `expiresAt` index.
-   * @returns how many sessions were deleted.
-   */
   async deleteExpired(): Promise<number> {
-    await this.startupIndexes();
-    const { deletedCount } = await this.collection.deleteMany({ expiresAt: { $lte: new Date() } });
+    await this.#startupIndexes();
+    const { deletedCount } = await this.collection.deleteMany({ expiresAt: { $lte: new Date(this.#now()) } });
     return deletedCount;
   }
 
-  /** Stops the `autoRemove: 'interval'` timer and waits for a sweep in progress. Leaves the client open. */
   async close(): Promise<void> {
-    await this.sweeper?.stop();
+    await this.#sweeper?.stop();
   }
 
   /** Resolves once the start-up indexes exist; every store call waits for it. */
-  private async startupIndexes(): Promise<void> {
-    await this.checkServerOnce();
-    if (this.indexesReady) return;
-    this.indexesPending ??= this.ensureIndexes().then(
+  async #startupIndexes(): Promise<void> {
+    await this.#checkServerOnce();
+    if (this.#indexesReady) return;
+    this.#indexesPending ??= this.ensureIndexes().then(
       () => {
-        this.indexesReady = true;
+        this.#indexesReady = true;
       },
       (error: unknown) => {
         // An outage is retried by the next call; a refused TTL index is configuration, so it keeps failing.
-        if (!isCoatcheckError(error, 'TTL_INDEX_UNSUPPORTED')) this.indexesPending = null;
+        if (!isTtlRefusal(error)) this.#indexesPending = null;
         throw error;
       },
     );
-    return this.indexesPending;
+    return this.#indexesPending;
   }
 
   /**
@@ -255,49 +313,50 @@ export class MongoStore implements SessionStore {
    * operation reports itself) is not thrown; later calls ask again in the background, so an outage never
    * costs each request a second timeout.
    */
-  private checkServerOnce(): Promise<void> {
-    const server = this.server;
+  #checkServerOnce(): Promise<void> {
+    const server = this.#server;
     if (typeof server?.command !== 'function') return Promise.resolve();
-    this.serverCheck ??= ferretDbVersion(server as MongoCommandTarget).then(
+    this.#serverCheck ??= ferretDbVersion(server as MongoCommandTarget).then(
       (version) => {
         if (version !== null && isFerretDbV1(version) && !hasOneConnection(server.client)) {
           warnAboutFerretDbOnce(version, server.client);
         }
       },
       () => {
-        this.serverCheck = null;
-        this.waitForServerCheck = false;
+        this.#serverCheck = null;
+        this.#waitForServerCheck = false;
       },
     );
-    return this.waitForServerCheck ? this.serverCheck : Promise.resolve();
+    return this.#waitForServerCheck ? this.#serverCheck : Promise.resolve();
   }
 }
 
-/**
- * For the start-up index creation, which nobody awaits: a refused TTL index is configuration, so it is
- * logged at once. Anything else (an outage) is left to the store call that meets it, which retries.
- */
-function logConfigurationError(error: unknown): void {
-  if (!isCoatcheckError(error, 'TTL_INDEX_UNSUPPORTED')) return;
-  console.error(`${error.message} Until then, every call of this store fails with TTL_INDEX_UNSUPPORTED.`);
+/** A throwing `onError` must not become an unhandled rejection that ends the process. */
+function report(onError: (error: CoatcheckError) => void, error: CoatcheckError): void {
+  try {
+    onError(error);
+  } catch (failure) {
+    console.error(failure);
+  }
 }
 
-function resolveCollection(options: MongoStoreOptions): MongoCollectionLike {
-  const { db, collection, collectionName } = options;
-  if (db !== undefined && collection !== undefined)
-    invalidOption('db', 'and `collection` exclude each other');
-  if (collection !== undefined) {
-    if (collectionName !== undefined) invalidOption('collectionName', 'only applies with `db`');
-    assertMethods<MongoCollectionLike>(collection, 'collection', COLLECTION_METHODS, {
-      expected: 'a mongodb Collection',
-    });
-    return collection;
+/** The collection of a `Db` (by `collectionName`) or the `Collection` itself, checked for what the store calls. */
+function resolveCollection(dbOrCollection: unknown, collectionName: unknown): MongoCollectionLike {
+  // A Db opens collections; a Collection has no collection() of its own (driver 6 and 7).
+  if (typeof (dbOrCollection as Partial<MongoDbLike> | null)?.collection === 'function') {
+    const name = collectionName ?? 'sessions';
+    if (typeof name !== 'string' || name.length === 0 || /[$\0]/.test(name) || name.startsWith('system.')) {
+      invalidOption('collectionName', `must be a valid collection name (got ${JSON.stringify(name)})`);
+    }
+    return (dbOrCollection as MongoDbLike).collection(name);
   }
-  if (db === undefined) invalidOption('db', 'or `collection` is required');
-  assertMethods<MongoDbLike>(db, 'db', ['collection'], { expected: 'a mongodb Db' });
-  const name = collectionName ?? 'sessions';
-  if (typeof name !== 'string' || name.length === 0 || /[$\0]/.test(name) || name.startsWith('system.')) {
-    invalidOption('collectionName', `must be a valid collection name (got ${JSON.stringify(name)})`);
+  const isClient = typeof (dbOrCollection as { db?: unknown } | null)?.db === 'function';
+  assertMethods<MongoCollectionLike>(dbOrCollection, 'dbOrCollection', COLLECTION_METHODS, {
+    expected: 'a mongodb Db or Collection',
+    ...(isClient ? { hint: "pass `client.db('app')` rather than the MongoClient" } : {}),
+  });
+  if (collectionName !== undefined) {
+    invalidOption('collectionName', 'only applies to a Db: the store was given a Collection');
   }
-  return db.collection(name);
+  return dbOrCollection;
 }

@@ -1,5 +1,5 @@
 import { runStoreConformance } from '@coatcheck/store-test-suite';
-import { MongoStore } from '../src/index.js';
+import { createMongoStore } from '../src/index.js';
 import { type CreateClient, openTestDb } from './harness.js';
 
 /** The shared store contract, run with one driver version against the test server. */
@@ -7,14 +7,11 @@ export function runMongoConformance(driver: string, createClient: CreateClient):
   const testDb = openTestDb(createClient);
   const { server } = testDb;
   if (!server.ttlIndexes) {
-    console.info(
-      `[store-mongo] ${server.name} refuses TTL indexes: the conformance run uses autoRemove 'interval'`,
-    );
+    console.info(`[store-mongo] ${server.name} refuses TTL indexes: the conformance run uses expiry 'sweep'`);
   }
   runStoreConformance({
-    name: `MongoStore (${driver}, ${server.name})`,
-    createStore: () =>
-      new MongoStore({ db: testDb.db, autoRemove: server.ttlIndexes ? 'native' : 'interval' }),
+    name: `Mongo store (${driver}, ${server.name})`,
+    createStore: () => createMongoStore(testDb.db, { expiry: server.ttlIndexes ? 'native' : 'sweep' }),
     dispose: () => testDb.dispose(),
   });
 }

@@ -3,7 +3,7 @@ import { type CoatcheckError, createSessions, isCoatcheckError, type SessionReco
 import { makeRecord, newId } from '@coatcheck/store-test-suite';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { ferretDbVersion, INDEX_NAMES, MongoStore, type MongoStoreOptions } from '../src/index.js';
+import { createMongoStore, ferretDbVersion, INDEX_NAMES, type MongoStoreOptions } from '../src/index.js';
 import { openTestDb } from './harness.js';
 
 const testDb = openTestDb((url, options) => new MongoClient(url, options));
@@ -14,10 +14,13 @@ afterAll(async () => {
   await Promise.all(unreachableClients.map((client) => client.close()));
 });
 
-/** A store on a collection of its own, so tests never see each other's documents. */
-function storeOn(options: Omit<MongoStoreOptions, 'db' | 'collection'> = {}) {
+/**
+ * A store on a collection of its own, so tests never see each other's documents. No TTL index and no
+ * sweeper unless asked: the expiry cases decide when expired documents go.
+ */
+function storeOn(options: Omit<MongoStoreOptions, 'collectionName'> = {}) {
   const collectionName = `sessions_${randomUUID().slice(0, 8)}`;
-  const store = new MongoStore({ db, collectionName, autoRemove: 'interval', ...options });
+  const store = createMongoStore(db, { collectionName, expiry: 'off', ...options });
   return { store, raw: db.collection(collectionName) };
 }
 
@@ -39,7 +42,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
 const expiredRecord = (): SessionRecord => makeRecord({ idleExpiresAt: Date.now() - 1_000 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe(`MongoStore on ${server.name}`, () => {
+describe(`Mongo store on ${server.name}`, () => {
   describe('stored documents', () => {
     it('round-trips data keys that BSON or the server would refuse as field names', async () => {
       const { store, raw } = storeOn();
@@ -75,7 +78,7 @@ describe(`MongoStore on ${server.name}`, () => {
 
     it('accepts a Collection instead of a Db', async () => {
       const name = `given_${randomUUID().slice(0, 8)}`;
-      const store = new MongoStore({ collection: db.collection(name), autoRemove: 'interval' });
+      const store = createMongoStore(db.collection(name), { expiry: 'off' });
       const id = newId();
       await store.create(id, makeRecord({ data: { via: 'collection' } }));
       expect(await db.collection(name).countDocuments({ _id: id as never })).toBe(1);
@@ -130,63 +133,76 @@ describe(`MongoStore on ${server.name}`, () => {
       expect((await manual.raw.indexes()).map((index) => index.name)).not.toContain(INDEX_NAMES.userId);
     });
 
-    it.runIf(server.ttlIndexes)("creates a TTL index with autoRemove: 'native'", async () => {
-      const { store, raw } = storeOn({ autoRemove: 'native', ensureIndexesOnStart: false });
+    it.runIf(server.ttlIndexes)("creates a TTL index with expiry: 'native'", async () => {
+      const { store, raw } = storeOn({ expiry: 'native', ensureIndexesOnStart: false });
       await store.ensureIndexes();
       const deadline = (await raw.indexes()).find((index) => index.name === INDEX_NAMES.expiresAt);
       expect(deadline?.expireAfterSeconds).toBe(0);
     });
 
+    it.runIf(!server.ttlIndexes)("names expiry: 'sweep' when the server refuses the TTL index", async () => {
+      const { store } = storeOn({ expiry: 'native', ensureIndexesOnStart: false });
+      const error = (await store.ensureIndexes().catch((caught: unknown) => caught)) as CoatcheckError;
+      expect(isCoatcheckError(error, 'TTL_INDEX_UNSUPPORTED')).toBe(true);
+      expect(error.message).toContain("pass `expiry: 'sweep'` to `createMongoStore()`");
+      expect(error.cause).toBeInstanceOf(Error);
+    });
+
     it.runIf(!server.ttlIndexes)(
-      "names autoRemove: 'interval' when the server refuses the TTL index",
+      'reports the refused TTL index to onError at start-up, and throws it from every call, when indexes are created on start',
       async () => {
-        const { store } = storeOn({ autoRemove: 'native', ensureIndexesOnStart: false });
-        const error = (await store.ensureIndexes().catch((caught: unknown) => caught)) as CoatcheckError;
-        expect(isCoatcheckError(error, 'TTL_INDEX_UNSUPPORTED')).toBe(true);
-        expect(error.message).toContain("autoRemove: 'interval'");
-        expect(error.cause).toBeInstanceOf(Error);
+        const onError = vi.fn();
+        const { store } = storeOn({ expiry: 'native', onError });
+        // Before any store call: the start-up index creation reports it as soon as the server refuses.
+        await vi.waitFor(() => expect(onError).toHaveBeenCalledTimes(1), { timeout: 10_000 });
+        const [reported] = onError.mock.calls[0] as [CoatcheckError];
+        expect(reported.code).toBe('TTL_INDEX_UNSUPPORTED');
+        expect(reported.message).toMatch(/TTL index/);
+        expect(reported.message).toContain("`expiry: 'native'` (the default)");
+        expect(reported.message).toContain("pass `expiry: 'sweep'` to `createMongoStore()`");
+        expect(reported.message).toMatch(/every call of a store that creates its indexes on start fails/);
+
+        const sessions = createSessions({ store, secrets: randomBytes(32).toString('base64url') });
+        const session = await sessions.load({});
+        session.set('n', 1);
+        const error = (await sessions.commit(session).catch((caught: unknown) => caught)) as CoatcheckError;
+        expect(error).toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
+        expect(error.message).toContain("expiry: 'sweep'");
+        // Configuration, not an outage: it keeps failing the same way rather than half-working.
+        await expect(store.get(newId())).rejects.toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
+        // Reported once, at start-up; the calls report it to their callers.
+        expect(onError).toHaveBeenCalledTimes(1);
       },
     );
 
     it.runIf(!server.ttlIndexes)(
-      'logs the refused TTL index at start-up and throws it from every call when indexes are created on start',
+      'logs the refused TTL index with console.error when no onError is given, and survives a throwing one',
       async () => {
         const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
         try {
-          const { store } = storeOn({ autoRemove: 'native' });
-          // Before any store call: the start-up index creation reports it as soon as the server refuses.
+          storeOn({ expiry: 'native' });
           await vi.waitFor(() => expect(logged).toHaveBeenCalledTimes(1), { timeout: 10_000 });
-          const [message] = logged.mock.calls[0] as [string];
-          expect(message).toMatch(/TTL index/);
-          expect(message).toContain("`autoRemove: 'native'` (the default)");
-          expect(message).toContain("pass `autoRemove: 'interval'` to `new MongoStore()`");
-          expect(message).toMatch(/every call of this store fails with TTL_INDEX_UNSUPPORTED/);
+          expect(logged.mock.calls[0]?.[0]).toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
 
-          const sessions = createSessions({ store, secrets: randomBytes(32).toString('base64url') });
-          const session = await sessions.load({});
-          session.set('n', 1);
-          const error = (await sessions.commit(session).catch((caught: unknown) => caught)) as CoatcheckError;
-          expect(error).toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
-          expect(error.message).toContain("autoRemove: 'interval'");
-          // Configuration, not an outage: it keeps failing the same way rather than half-working.
-          await expect(store.get(newId())).rejects.toMatchObject({ code: 'TTL_INDEX_UNSUPPORTED' });
-          // Logged once, at start-up; the calls report it to their callers.
-          expect(logged).toHaveBeenCalledTimes(1);
+          const failure = new Error('onError itself failed');
+          storeOn({
+            expiry: 'native',
+            onError: () => {
+              throw failure;
+            },
+          });
+          await vi.waitFor(() => expect(logged).toHaveBeenCalledWith(failure), { timeout: 10_000 });
         } finally {
           logged.mockRestore();
         }
       },
     );
 
-    it('logs nothing at start-up for an outage: the call that meets it reports it', async () => {
-      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-      try {
-        const store = new MongoStore({ db: unreachableDb(), autoRemove: 'native' });
-        await expect(store.get(newId())).rejects.toMatchObject({ code: 'STORE_ERROR' });
-        expect(logged).not.toHaveBeenCalled();
-      } finally {
-        logged.mockRestore();
-      }
+    it('reports nothing at start-up for an outage: the call that meets it reports it', async () => {
+      const onError = vi.fn();
+      const store = createMongoStore(unreachableDb(), { onError });
+      await expect(store.get(newId())).rejects.toMatchObject({ code: 'STORE_ERROR' });
+      expect(onError).not.toHaveBeenCalled();
     });
     if (server.ttlIndexes)
       console.info(`[store-mongo] ${server.name} accepts TTL indexes: refusal cases skipped`);
@@ -194,8 +210,8 @@ describe(`MongoStore on ${server.name}`, () => {
   });
 
   describe('removing expired sessions', () => {
-    it("autoRemove: 'interval' deletes them on a timer, which close() stops", async () => {
-      const { store, raw } = storeOn({ autoRemoveIntervalSeconds: 0.2 });
+    it("expiry: 'sweep' deletes them on its interval, until close()", async () => {
+      const { store, raw } = storeOn({ expiry: 'sweep', sweepIntervalSeconds: 0.2 });
       const live = newId();
       await store.create(live, makeRecord());
       const swept = newId();
@@ -208,32 +224,68 @@ describe(`MongoStore on ${server.name}`, () => {
       await store.create(kept, expiredRecord());
       await sleep(1_000); // five intervals
       expect(await raw.countDocuments({ _id: kept as never })).toBe(1);
+      expect(await store.get(kept)).toBeNull(); // closed, the store still answers
     });
 
-    it("autoRemove: 'off' leaves them to deleteExpired()", async () => {
-      const { store, raw } = storeOn({ autoRemove: 'off', autoRemoveIntervalSeconds: 0.2 });
+    it("expiry: 'off' never deletes them itself: deleteExpired() does", async () => {
+      const { store, raw } = storeOn({ expiry: 'off', sweepIntervalSeconds: 0.1 });
       const id = newId();
       await store.create(id, expiredRecord());
-      await sleep(1_000);
+      await sleep(1_000); // ten intervals, had it swept
       expect(await raw.countDocuments({ _id: id as never })).toBe(1);
       expect(await store.get(id)).toBeNull();
       expect(await store.deleteExpired()).toBe(1);
       expect(await raw.countDocuments({ _id: id as never })).toBe(0);
     });
 
-    it('reports a failed sweep to onSweepError and keeps sweeping', async () => {
+    it('reports a failed sweep to onError as STORE_ERROR, and keeps sweeping', async () => {
       const failures: CoatcheckError[] = [];
-      const store = new MongoStore({
-        db: unreachableDb(),
-        autoRemove: 'interval',
-        autoRemoveIntervalSeconds: 0.1,
+      const store = createMongoStore(unreachableDb(), {
+        expiry: 'sweep',
+        sweepIntervalSeconds: 0.1,
         ensureIndexesOnStart: false,
-        onSweepError: (error) => failures.push(error),
+        onError: (error) => failures.push(error),
       });
       await vi.waitFor(() => expect(failures.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
       await store.close();
       expect(failures[0]?.code).toBe('STORE_ERROR');
       expect(failures[0]?.cause).toBeInstanceOf(Error);
+    });
+
+    it('reads, writes and sweeps by the `now` clock', async () => {
+      const realNow = Date.now();
+      let clockMs = realNow + 120_000; // two minutes ahead of the documents
+      const { store: ahead, raw } = storeOn({ now: () => clockMs });
+      const onTime = createMongoStore(raw, { expiry: 'off' }); // the real clock, on the same collection
+      const id = newId();
+      const user = `user-${randomUUID()}`;
+      // Live for another minute by the real clock, so only the store's own clock can call it expired.
+      const record = makeRecord({ userId: user, idleExpiresAt: realNow + 60_000 });
+      expect(await onTime.create(id, record)).toBe(true);
+      expect(await ahead.get(id)).toBeNull();
+      expect(await ahead.replace(id, { ...record, version: 2 }, 1)).toBe(false);
+      expect(await ahead.touch(id, { idleExpiresAt: clockMs + 60_000, lastSeenAt: clockMs })).toBe(false);
+      expect(await ahead.listByUser(user)).toEqual([]);
+      expect(await ahead.deleteByUser(user)).toBe(0);
+      expect(await onTime.get(id)).not.toBeNull();
+      // An id whose document is expired by the clock can be taken over by a create.
+      const deadline = clockMs + 60_000;
+      const renewed = makeRecord({ idleExpiresAt: deadline, absoluteExpiresAt: deadline, data: { n: 2 } });
+      expect(await ahead.create(id, renewed)).toBe(true);
+      expect((await ahead.get(id))?.data).toEqual({ n: 2 });
+
+      // deleteExpired() and the sweeper go by the clock too: move it past every deadline.
+      clockMs += 120_000;
+      await onTime.create(newId(), makeRecord());
+      expect(await ahead.deleteExpired()).toBe(2);
+      await onTime.create(newId(), makeRecord());
+      const sweeping = createMongoStore(raw, {
+        expiry: 'sweep',
+        sweepIntervalSeconds: 0.2,
+        now: () => clockMs,
+      });
+      await waitFor(async () => (await raw.countDocuments({})) === 0);
+      await sweeping.close();
     });
   });
 
@@ -252,7 +304,7 @@ describe(`MongoStore on ${server.name}`, () => {
       vi.resetModules();
       return import('../src/index.js');
     }
-    const quiet = { ensureIndexesOnStart: false, autoRemove: 'off' } as const;
+    const quiet = { ensureIndexesOnStart: false, expiry: 'off' } as const;
     const collectionName = () => `warn_${randomUUID().slice(0, 8)}`;
 
     /** Clients of both drivers on the test server, closed after the test. */
@@ -268,10 +320,10 @@ describe(`MongoStore on ${server.name}`, () => {
         const fresh = await freshStoreModule();
         const defaultDb = defaultPool.db(db.databaseName);
         expect(defaultPool.options.maxPoolSize).toBe(100);
-        const first = new fresh.MongoStore({ ...quiet, db: defaultDb, collectionName: collectionName() });
+        const first = fresh.createMongoStore(defaultDb, { ...quiet, collectionName: collectionName() });
         expect(warn).not.toHaveBeenCalled();
         await first.get(newId());
-        const second = new fresh.MongoStore({ ...quiet, db: defaultDb, collectionName: collectionName() });
+        const second = fresh.createMongoStore(defaultDb, { ...quiet, collectionName: collectionName() });
         await second.create(newId(), makeRecord());
         expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 1 : 0);
         if (ferretDbV1) {
@@ -299,18 +351,15 @@ describe(`MongoStore on ${server.name}`, () => {
         for (const client of onePool) {
           expect(client.options.maxPoolSize).toBe(1);
           const oneDb = client.db(db.databaseName);
-          const viaDb = new fresh.MongoStore({ ...quiet, db: oneDb, collectionName: collectionName() });
+          const viaDb = fresh.createMongoStore(oneDb, { ...quiet, collectionName: collectionName() });
           await viaDb.get(newId());
-          const viaCollection = new fresh.MongoStore({
-            ...quiet,
-            collection: oneDb.collection(collectionName()),
-          });
+          const viaCollection = fresh.createMongoStore(oneDb.collection(collectionName()), quiet);
           await viaCollection.get(newId());
         }
         expect(warn).not.toHaveBeenCalled();
         // Silence came from the pool size, not from a warning already given: a default pool still gets it.
         const defaultDb = defaultPool.db(db.databaseName);
-        const unlimited = new fresh.MongoStore({ ...quiet, db: defaultDb, collectionName: collectionName() });
+        const unlimited = fresh.createMongoStore(defaultDb, { ...quiet, collectionName: collectionName() });
         await unlimited.get(newId());
         expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 1 : 0);
       } finally {
@@ -326,7 +375,7 @@ describe(`MongoStore on ${server.name}`, () => {
         for (const client of [defaultPool7, defaultPool6]) {
           const fresh = await freshStoreModule();
           const collection = client.db(db.databaseName).collection(collectionName());
-          await new fresh.MongoStore({ collection, autoRemove: 'off' }).get(newId());
+          await fresh.createMongoStore(collection, { expiry: 'off' }).get(newId());
         }
         expect(warn).toHaveBeenCalledTimes(ferretDbV1 ? 2 : 0);
       } finally {
@@ -336,7 +385,7 @@ describe(`MongoStore on ${server.name}`, () => {
     });
 
     it('keeps a failed server check to itself: the call fails through its own operation', async () => {
-      const store = new MongoStore({ db: unreachableDb(), ensureIndexesOnStart: false, autoRemove: 'off' });
+      const store = createMongoStore(unreachableDb(), { ensureIndexesOnStart: false, expiry: 'off' });
       await expect(store.get(newId())).rejects.toThrow();
       await expect(store.get(newId())).rejects.toThrow();
     });
@@ -344,7 +393,7 @@ describe(`MongoStore on ${server.name}`, () => {
 
   describe('outages', () => {
     it('turns an unreachable server into STORE_ERROR with the driver error as cause', async () => {
-      const store = new MongoStore({ db: unreachableDb(), ensureIndexesOnStart: false });
+      const store = createMongoStore(unreachableDb(), { ensureIndexesOnStart: false });
       const sessions = createSessions({ store, secrets: randomBytes(32).toString('base64url') });
       const session = await sessions.load({});
       session.set('n', 1);
@@ -354,7 +403,7 @@ describe(`MongoStore on ${server.name}`, () => {
     });
 
     it('reports index creation against an unreachable server as STORE_ERROR', async () => {
-      const store = new MongoStore({ db: unreachableDb(), ensureIndexesOnStart: false });
+      const store = createMongoStore(unreachableDb(), { ensureIndexesOnStart: false });
       await expect(store.ensureIndexes()).rejects.toMatchObject({ code: 'STORE_ERROR' });
     });
   });
