@@ -178,15 +178,15 @@ class AuditLog implements PrismaAuditLog {
 }
 
 function toEvent(row: SessionEventRow): SessionEvent {
-  const event: SessionEvent = {
-    type: row.type as SessionEventType,
+  // The row holds what record() wrote from an event, so its type and reason belong together.
+  return {
+    type: row.type,
     sessionId: row.sessionId,
+    ...(row.previousSessionId === null ? {} : { previousSessionId: row.previousSessionId }),
     userId: row.userId,
     at: Number(row.at),
     ip: row.ip,
     userAgent: row.userAgent,
-  };
-  if (row.previousSessionId !== null) event.previousSessionId = row.previousSessionId;
-  if (row.reason !== null) event.reason = row.reason;
-  return event;
+    ...(row.reason === null ? {} : { reason: row.reason }),
+  } as SessionEvent;
 }

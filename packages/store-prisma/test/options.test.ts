@@ -223,6 +223,7 @@ describe('createPrismaAuditLog', () => {
     const audit = createPrismaAuditLog(prisma);
     const event = {
       type: 'created',
+      reason: 'login',
       sessionId: 'x',
       userId: null,
       at: 1,
@@ -254,9 +255,10 @@ describe('createPrismaAuditLog', () => {
       },
     };
     createPrismaAuditLog({ sessionEvent: sink }, { types: ['destroyed'] }).attach(sessions);
-    for (const type of ['created', 'destroyed', 'invalid-cookie'] as const) {
-      await listener({ type, sessionId: null, userId: null, at: 1, ip: null, userAgent: null });
-    }
+    const common = { sessionId: null, userId: null, at: 1, ip: null, userAgent: null };
+    await listener({ ...common, type: 'created', reason: 'save' });
+    await listener({ ...common, type: 'destroyed' });
+    await listener({ ...common, type: 'invalid-cookie' });
     expect(recorded).toEqual(['destroyed']);
   });
 });

@@ -267,6 +267,7 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
       const at = Date.now();
       const event = (userId: string, offsetMs: number) => ({
         type: 'created' as const,
+        reason: 'login' as const,
         sessionId: newId(),
         userId,
         at: at + offsetMs,
