@@ -8,6 +8,7 @@ export default defineConfig({
     hono: 'src/hono.ts',
     fetch: 'src/fetch.ts',
     store: 'src/store-kit.ts',
+    testing: 'src/testing.ts',
   },
   format: ['esm', 'cjs'],
   // Shared code goes to chunks in both formats, so every entry sees the same classes.

@@ -29,7 +29,8 @@ export interface RecordBackend {
   get(id: string): Promise<SessionRecord | null>;
   replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean>;
   touch(id: string, update: TouchUpdate): Promise<boolean>;
-  delete(id: string): Promise<void>;
+  /** Ends the session `id`, whose latest known record is `record`. */
+  delete(id: string, record: SessionRecord): Promise<void>;
   /** The cookie value that carries the session. */
   cookieValue(id: string, token: string | null, record: SessionRecord): Promise<string>;
 }

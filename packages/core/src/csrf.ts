@@ -1,5 +1,12 @@
 import { fromBase64Url, toBase64Url } from './crypto.js';
-import { CSRF_KEY, type Session, type SessionData } from './session.js';
+import {
+  CSRF_KEY,
+  internalsOf,
+  readInternal,
+  type Session,
+  type SessionData,
+  writeInternal,
+} from './session.js';
 
 const SECRET_BYTES = 32;
 
@@ -26,7 +33,7 @@ export function csrfToken<Data extends SessionData>(session: Session<Data>): str
   if (!secret) {
     secret = globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
     const stored: StoredCsrf = { secret: toBase64Url(secret), userId: session.userId };
-    session.writeInternal(CSRF_KEY, stored);
+    writeInternal(internalsOf(session), CSRF_KEY, stored);
   }
   const pad = globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
   const token = new Uint8Array(SECRET_BYTES * 2);
@@ -53,7 +60,7 @@ export function verifyCsrfToken<Data extends SessionData>(session: Session<Data>
 }
 
 function storedSecret<Data extends SessionData>(session: Session<Data>): Uint8Array | null {
-  const stored = session.readInternal(CSRF_KEY) as Partial<StoredCsrf> | undefined;
+  const stored = readInternal(internalsOf(session), CSRF_KEY) as Partial<StoredCsrf> | undefined;
   if (typeof stored?.secret !== 'string' || stored.userId !== session.userId) return null;
   const secret = fromBase64Url(stored.secret);
   return secret?.length === SECRET_BYTES ? secret : null;

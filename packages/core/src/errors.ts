@@ -22,11 +22,28 @@ export type CoatcheckErrorCode =
   | 'TTL_INDEX_UNSUPPORTED'
   | 'MIDDLEWARE_ORDER';
 
-/** The one error class of Coatcheck and its stores. */
+// A registry symbol, not the class, identifies our errors: an app that loads the core both as ESM and as
+// CommonJS has two copies of the class, and an error thrown by one must still be recognised by the other.
+const BRAND = Symbol.for('coatcheck.error');
+
+/**
+ * The one error class of Coatcheck and its stores. `instanceof CoatcheckError` and
+ * {@link isCoatcheckError} both hold for errors from any copy of the package (ESM and CommonJS loaded side
+ * by side).
+ */
 export class CoatcheckError extends Error {
   override readonly name = 'CoatcheckError';
   /** Stable machine-readable code; see {@link CoatcheckErrorCode}. */
   readonly code: CoatcheckErrorCode;
+
+  static {
+    Object.defineProperty(CoatcheckError.prototype, BRAND, { value: true });
+  }
+
+  /** Makes `instanceof` answer like {@link isCoatcheckError}, across copies of the package. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isCoatcheckError(value);
+  }
 
   constructor(code: CoatcheckErrorCode, message: string, options?: { cause?: unknown }) {
     super(`[coatcheck] ${message}`, options);
@@ -34,9 +51,19 @@ export class CoatcheckError extends Error {
   }
 }
 
-/** True when `error` is a {@link CoatcheckError}, optionally with the given code. */
+/**
+ * True when `error` is a {@link CoatcheckError}, optionally with the given code. Recognises errors from
+ * every copy of the package, so it holds when an app loads the core both as ESM and as CommonJS.
+ */
 export function isCoatcheckError(error: unknown, code?: CoatcheckErrorCode): error is CoatcheckError {
-  return error instanceof CoatcheckError && (code === undefined || error.code === code);
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = error as { [BRAND]?: unknown; name?: unknown; code?: unknown };
+  return (
+    candidate[BRAND] === true &&
+    candidate.name === 'CoatcheckError' &&
+    typeof candidate.code === 'string' &&
+    (code === undefined || candidate.code === code)
+  );
 }
 
 /** Throws `INVALID_OPTION` naming the option: configuration errors surface at start, not per request. */
@@ -50,7 +77,7 @@ export function invalidOption(option: string, problem: string): never {
  * For stores' own background work (sweepers, index creation, audit writes).
  */
 export function storeError(operation: string, error: unknown): CoatcheckError {
-  if (error instanceof CoatcheckError) return error;
+  if (isCoatcheckError(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new CoatcheckError('STORE_ERROR', `${operation} failed: ${reason}`, { cause: error });
 }

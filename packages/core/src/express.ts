@@ -22,7 +22,7 @@ import {
   tokenInBody,
   writeSessionHeaders,
 } from './integration.js';
-import type { SessionData as CoreSessionData, Session } from './session.js';
+import { type SessionData as CoreSessionData, internalsOf, type Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
@@ -116,7 +116,7 @@ export function sessionMiddleware<Data extends CoreSessionData>(
       res,
       async () => {
         const { headers } = await sessions.commit(session);
-        const use = { carried: carriedSession, read: session.wasRead };
+        const use = { carried: carriedSession, read: internalsOf(session).wasRead };
         return (target) => writeSessionHeaders(target, headers, use, settings.cacheControl);
       },
       onError,

@@ -23,7 +23,7 @@ import {
   tokenInBody,
   writeSessionHeaders,
 } from './integration.js';
-import type { SessionData as CoreSessionData, Session } from './session.js';
+import { type SessionData as CoreSessionData, internalsOf, type Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
@@ -108,7 +108,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
     if (!session) return payload;
     try {
       const { headers } = await sessions.commit(session);
-      const use = { carried: carried.has(session), read: session.wasRead };
+      const use = { carried: carried.has(session), read: internalsOf(session).wasRead };
       writeSessionHeaders(fastifyHeaderTarget(reply), headers, use, settings.cacheControl);
       return payload;
     } catch (error) {

@@ -23,7 +23,7 @@ import {
   webRequestOrigin,
   writeSessionHeaders,
 } from './integration.js';
-import type { Session, SessionData } from './session.js';
+import { internalsOf, type Session, type SessionData } from './session.js';
 import type { CommitResult, Sessions } from './sessions.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
@@ -189,7 +189,7 @@ async function open<Data extends SessionData>(
     writeSessionHeaders(
       webHeaderTarget(headers),
       committed,
-      { carried: carriedSession, read: session.wasRead },
+      { carried: carriedSession, read: internalsOf(session).wasRead },
       settings.cacheControl,
     );
   return {

@@ -23,7 +23,7 @@ import {
   webRequestOrigin,
   writeSessionHeaders,
 } from './integration.js';
-import type { Session, SessionData } from './session.js';
+import { internalsOf, type Session, type SessionData } from './session.js';
 import type { Sessions } from './sessions.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
@@ -95,7 +95,7 @@ export function sessionMiddleware<Data extends SessionData>(
     await next();
     try {
       const { headers } = await sessions.commit(session);
-      const use = { carried: carriedSession, read: session.wasRead };
+      const use = { carried: carriedSession, read: internalsOf(session).wasRead };
       let response = c.res;
       try {
         writeSessionHeaders(webHeaderTarget(response.headers), headers, use, settings.cacheControl);

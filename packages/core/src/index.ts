@@ -2,6 +2,7 @@ export { assertMethods, type MethodsExpectation } from './client-shape.js';
 export type { CookieOptions, ResolvedCookieOptions } from './cookie.js';
 export { MAX_COOKIE_AGE_SECONDS, MAX_COOKIE_BYTES } from './cookie.js';
 export { MIN_SECRET_BYTES, storeIdOf } from './crypto.js';
+export type { SessionInfo } from './devices.js';
 export {
   CoatcheckError,
   type CoatcheckErrorCode,
@@ -10,17 +11,19 @@ export {
   isCoatcheckError,
   storeError,
 } from './errors.js';
-export type { SessionEvent, SessionEventListener, SessionEventType } from './events.js';
+export type {
+  SessionEvent,
+  SessionEventBase,
+  SessionEventListener,
+  SessionEventReason,
+  SessionEventReasons,
+  SessionEventType,
+} from './events.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export type { SessionsOptions } from './options.js';
+export { type RevocationStore, revocationStoreFrom } from './revocation.js';
 export { type ClientInfo, Session, type SessionData } from './session.js';
-export {
-  type CommitResult,
-  createSessions,
-  type SessionInfo,
-  type SessionRequest,
-  Sessions,
-  type SessionsOptions,
-} from './sessions.js';
+export { type CommitResult, createSessions, type SessionRequest, Sessions } from './sessions.js';
 export type { StandardSchemaResult, StandardSchemaV1 } from './standard-schema.js';
 export {
   isExpired,

@@ -1,7 +1,8 @@
 import type { OpenedCookie, RecordBackend } from './backend.js';
 import { fromBase64Url, generateToken, type KeyRing, toBase64Url } from './crypto.js';
 import { callStore } from './errors.js';
-import type { SessionRecord, SessionStore, TouchUpdate } from './store.js';
+import type { RevocationStore } from './revocation.js';
+import type { SessionRecord, TouchUpdate } from './store.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -14,8 +15,9 @@ const IV_BYTES = 12;
  * and a cookie opened with an old key is re-sealed under the current one.
  *
  * Without server-side state nothing can be revoked: a copied cookie works until its idle or absolute
- * deadline. With a revocation store, logout and token changes write a tombstone for the sealed session
- * id, and a cookie whose id has one is refused — one store read per request, no session data on the server.
+ * deadline. With a revocation store, logout and token changes revoke the sealed session id until the
+ * session's own sealed deadline, and a cookie whose id is revoked is refused — one read per request, no
+ * session data on the server.
  */
 export class SealedCookieBackend implements RecordBackend {
   readonly inCookie = true;
@@ -24,13 +26,13 @@ export class SealedCookieBackend implements RecordBackend {
 
   /**
    * @param cookieName bound into every seal, so a cookie sealed for another name never opens here.
-   * @param revocations where tombstones of ended sessions live, kept `tombstoneLifetimeMs` (the longest
-   *   a sealed cookie can stay valid); none: nothing is revocable.
+   * @param revocations where ended sessions are remembered; none: nothing is revocable.
    */
   constructor(
     private readonly keys: KeyRing,
     cookieName: string,
-    private readonly revocations?: { store: SessionStore; tombstoneLifetimeMs: number; now: () => number },
+    private readonly revocations: RevocationStore | undefined,
+    private readonly now: () => number,
   ) {
     this.additionalData = encoder.encode(cookieName);
   }
@@ -43,21 +45,33 @@ export class SealedCookieBackend implements RecordBackend {
       const key = keys[keyIndex]?.key;
       const sealed = fromBase64Url(value.slice(dot + 1));
       if (!key || !sealed || sealed.length <= IV_BYTES + 16) continue;
-      try {
-        const plain = await globalThis.crypto.subtle.decrypt(
-          { name: 'AES-GCM', iv: sealed.subarray(0, IV_BYTES), additionalData: this.additionalData },
-          key,
-          sealed.subarray(IV_BYTES),
-        );
-        const { id, record } = JSON.parse(decoder.decode(plain)) as { id: string; record: SessionRecord };
-        const revocations = this.revocations;
-        const revoked = revocations && (await callStore('revocations.get', () => revocations.store.get(id)));
-        return { id, record: revoked ? null : record, token: null, stale: keyIndex > 0 };
-      } catch {
-        // Tampered, truncated or sealed under a key we no longer have: try the next value.
-      }
+      const opened = await this.unseal(key, sealed);
+      // Tampered, truncated or sealed under a key we no longer have: try the next value.
+      if (!opened) continue;
+      const { id, record } = opened;
+      // Outside the unsealing: a revocation store that fails is an outage (`STORE_ERROR`), never a bad cookie.
+      const revocations = this.revocations;
+      const revoked =
+        revocations && (await callStore('revocationStore.isRevoked', () => revocations.isRevoked(id)));
+      return { id, record: revoked ? null : record, token: null, stale: keyIndex > 0 };
     }
     return null;
+  }
+
+  private async unseal(
+    key: CryptoKey,
+    sealed: Uint8Array<ArrayBuffer>,
+  ): Promise<{ id: string; record: SessionRecord } | null> {
+    try {
+      const plain = await globalThis.crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: sealed.subarray(0, IV_BYTES), additionalData: this.additionalData },
+        key,
+        sealed.subarray(IV_BYTES),
+      );
+      return JSON.parse(decoder.decode(plain)) as { id: string; record: SessionRecord };
+    } catch {
+      return null;
+    }
   }
 
   async create(): Promise<{ id: string; token: null }> {
@@ -78,25 +92,17 @@ export class SealedCookieBackend implements RecordBackend {
     return true;
   }
 
-  /** Ends a sealed session: a tombstone when there is a revocation store, otherwise nothing can be done. */
-  async delete(id: string): Promise<void> {
+  /**
+   * Ends a sealed session by revoking its id, when there is a revocation store; otherwise nothing can be
+   * done. Every copy of the cookie carries the same absolute deadline and none opens after it, so the
+   * revocation must last until then: a deadline from the current configuration could end sooner (a
+   * shortened timeout) and let a revoked cookie open again.
+   */
+  async delete(id: string, record: SessionRecord): Promise<void> {
     const revocations = this.revocations;
-    if (!revocations) return;
-    const now = revocations.now();
-    const expiresAt = now + revocations.tombstoneLifetimeMs;
-    const tombstone: SessionRecord = {
-      data: {},
-      userId: null,
-      createdAt: now,
-      lastSeenAt: now,
-      authenticatedAt: null,
-      idleExpiresAt: expiresAt,
-      absoluteExpiresAt: expiresAt,
-      version: 1,
-      ip: null,
-      userAgent: null,
-    };
-    await callStore('revocations.create', () => revocations.store.create(id, tombstone));
+    const untilEpochMs = record.absoluteExpiresAt;
+    if (!revocations || untilEpochMs <= this.now()) return;
+    await callStore('revocationStore.revoke', () => revocations.revoke(id, untilEpochMs));
   }
 
   async cookieValue(id: string, _token: string | null, record: SessionRecord): Promise<string> {

@@ -37,125 +37,148 @@ export interface ClientInfo {
   userAgent?: string | null;
 }
 
-/** The operations a {@link Session} delegates to the manager that loaded it. @internal */
+/**
+ * What a {@link Session} asks of the manager that loaded it. The manager works on the session's state,
+ * so it needs no knowledge of the application's data type.
+ */
 export interface SessionEngine {
-  save(session: Session<SessionData>): Promise<void>;
-  login(session: Session<SessionData>, userId: string, client?: ClientInfo): Promise<void>;
-  regenerate(session: Session<SessionData>): Promise<void>;
-  destroy(session: Session<SessionData>): Promise<void>;
+  save(state: SessionState): Promise<void>;
+  login(state: SessionState, userId: string, client?: ClientInfo): Promise<void>;
+  regenerate(state: SessionState): Promise<void>;
+  destroy(state: SessionState): Promise<void>;
   readonly freshnessSeconds: number;
   now(): number;
 }
 
-/** Mutable lifecycle state of a session, owned by the manager. @internal */
+/** Everything about one request's session that the manager changes; reached through {@link internalsOf}. */
 export interface SessionState {
   token: string | null;
   id: string | null;
   record: SessionRecord | null;
+  /** The working data, internal keys included: frozen, and replaced (never edited) by every change. */
+  data: SessionData;
   mutations: Mutation[];
   cookie: CookieAction;
   needsTouch: boolean;
   client: { ip: string | null; userAgent: string | null };
+  /**
+   * `true` once anything about the session was read (data, user, times, client): the response may then
+   * depend on the cookie, so the integrations mark it `Vary: Cookie`. `isNew` and `isDirty` do not count,
+   * since the integrations ask them on every request.
+   */
+  wasRead: boolean;
 }
 
+/** The state of a session before anything is known about it. */
+export function emptyState(client: SessionState['client']): SessionState {
+  return {
+    token: null,
+    id: null,
+    record: null,
+    data: deepFreeze({}),
+    mutations: [],
+    cookie: 'none',
+    needsTouch: false,
+    client,
+    wasRead: false,
+  };
+}
+
+// The state is reached through a registry symbol rather than a module-private WeakMap so that a session
+// made by one copy of the package (ESM) still works with another (CommonJS `csrfToken` or integration).
+const STATE = Symbol.for('coatcheck.session');
+
+let construct: <Data extends SessionData>(engine: SessionEngine, state: SessionState) => Session<Data>;
+
 /**
- * One request's view of a session. Reads are synchronous; writes are recorded and saved when the
- * response is committed (or on `save()`). A request that changes nothing writes nothing.
+ * One request's view of a session, made by `sessions.load()`. Reads are synchronous; writes are recorded
+ * and saved when the response is committed (or on `save()`). A request that changes nothing writes nothing.
  *
  * Change data through `set`, `unset` and `update` only: values returned by `get` and `data` are frozen,
  * so an in-place edit throws instead of being silently lost.
  */
 export class Session<Data extends SessionData = SessionData> {
-  /** @internal */
-  readonly state: SessionState;
-  private working: SessionData;
+  readonly #state: SessionState;
+  readonly #engine: SessionEngine;
   /** `data`, computed on first access after each change. */
-  private userData: Readonly<Partial<Data>> | undefined;
-  private readonly engine: SessionEngine;
-  private read = false;
+  #view: { of: SessionData; data: Readonly<Partial<Data>> } | undefined;
 
-  /** @internal Sessions are created by `sessions.load()`. */
-  constructor(engine: SessionEngine, state: SessionState, data: SessionData) {
-    this.engine = engine;
-    this.state = state;
-    this.working = deepFreeze(data);
+  static {
+    Object.defineProperty(Session.prototype, STATE, {
+      get(this: Session) {
+        return #state in this ? this.#state : undefined;
+      },
+    });
+    construct = <D extends SessionData>(engine: SessionEngine, state: SessionState) =>
+      new Session<D>(engine, state);
+  }
+
+  private constructor(engine: SessionEngine, state: SessionState) {
+    this.#engine = engine;
+    this.#state = state;
   }
 
   /** `true` until the session has a stored record (nothing has been saved for this visitor yet). */
   get isNew(): boolean {
-    return this.state.record === null;
+    return this.#state.record === null;
   }
 
   /** `true` when there are changes not yet saved. */
   get isDirty(): boolean {
-    return this.state.mutations.length > 0;
-  }
-
-  /**
-   * @internal `true` once anything about the session was read (data, user, times, client): the response
-   * may then depend on the cookie, so the integrations mark it `Vary: Cookie`. `isNew` and `isDirty` do
-   * not count, since the integrations ask them on every request.
-   */
-  get wasRead(): boolean {
-    return this.read;
+    return this.#state.mutations.length > 0;
   }
 
   /** The user this session is bound to (set by `login`), or `null`. */
   get userId(): string | null {
-    this.read = true;
-    return this.state.record?.userId ?? null;
+    return this.#read().record?.userId ?? null;
   }
 
   /** When the session was created (epoch ms), or `null` before it is saved. */
   get createdAt(): number | null {
-    this.read = true;
-    return this.state.record?.createdAt ?? null;
+    return this.#read().record?.createdAt ?? null;
   }
 
   /** When the session was last used, to within the touch interval (epoch ms), or `null`. */
   get lastSeenAt(): number | null {
-    this.read = true;
-    return this.state.record?.lastSeenAt ?? null;
+    return this.#read().record?.lastSeenAt ?? null;
   }
 
   /** When the user last logged in within this session (epoch ms), or `null`. */
   get authenticatedAt(): number | null {
-    this.read = true;
-    return this.state.record?.authenticatedAt ?? null;
+    return this.#read().record?.authenticatedAt ?? null;
   }
 
   /** When the session will expire unless used again: the earlier of its two deadlines (epoch ms), or `null`. */
   get expiresAt(): number | null {
-    this.read = true;
-    return this.state.record ? recordExpiresAt(this.state.record) : null;
+    const { record } = this.#read();
+    return record ? recordExpiresAt(record) : null;
   }
 
   /** The hard deadline that no activity extends (epoch ms), or `null`. */
   get absoluteExpiresAt(): number | null {
-    this.read = true;
-    return this.state.record?.absoluteExpiresAt ?? null;
+    return this.#read().record?.absoluteExpiresAt ?? null;
   }
 
   /** Client IP and user agent recorded for this session. */
   get client(): { ip: string | null; userAgent: string | null } {
-    this.read = true;
-    return this.state.record
-      ? { ip: this.state.record.ip, userAgent: this.state.record.userAgent }
-      : { ...this.state.client };
+    const { record, client } = this.#read();
+    return record ? { ip: record.ip, userAgent: record.userAgent } : { ...client };
   }
 
   /** The session's data (frozen). */
   get data(): Readonly<Partial<Data>> {
-    this.read = true;
-    this.userData ??= Object.freeze(splitInternal(this.working).user) as Partial<Data>;
-    return this.userData;
+    const { data } = this.#read();
+    if (this.#view?.of !== data) {
+      this.#view = { of: data, data: Object.freeze(splitInternal(data).user) as Partial<Data> };
+    }
+    return this.#view.data;
   }
 
   /** Reads one value (frozen). */
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    this.read = true;
+    const { data } = this.#read();
     if (INTERNAL_KEYS.includes(key)) return undefined;
-    return this.working[key] as Data[K] | undefined;
+    return data[key] as Data[K] | undefined;
   }
 
   /**
@@ -169,7 +192,7 @@ export class Session<Data extends SessionData = SessionData> {
       return;
     }
     const copy = toJson(value, key);
-    this.mutate((draft) => {
+    recordChange(this.#state, (draft) => {
       draft[key] = structuredClone(copy);
       return undefined;
     });
@@ -178,7 +201,7 @@ export class Session<Data extends SessionData = SessionData> {
   /** Removes one value. */
   unset<K extends keyof Data & string>(key: K): void {
     assertUserKey(key);
-    this.mutate((draft) => {
+    recordChange(this.#state, (draft) => {
       delete draft[key];
       return undefined;
     });
@@ -190,7 +213,7 @@ export class Session<Data extends SessionData = SessionData> {
    * so appending to a list never loses a concurrent append. Keep `fn` free of side effects.
    */
   update(fn: (draft: Partial<Data>) => Partial<Data> | undefined): void {
-    this.mutate((draft) => {
+    recordChange(this.#state, (draft) => {
       const { user, internal } = splitInternal(draft);
       const next = toJson(fn(user as Partial<Data>) ?? user, 'update()') as SessionData;
       return { ...splitInternal(next).user, ...internal };
@@ -200,7 +223,7 @@ export class Session<Data extends SessionData = SessionData> {
   /** Adds a flash value under `key`, shown once by the next `consumeFlash(key)`. */
   flash(key: string, value: unknown): void {
     const copy = toJson(value, `flash ${key}`);
-    this.mutate((draft) => {
+    recordChange(this.#state, (draft) => {
       const flashes = { ...(draft[FLASH_KEY] as Record<string, unknown[]> | undefined) };
       flashes[key] = [...(flashes[key] ?? []), copy];
       draft[FLASH_KEY] = flashes;
@@ -210,10 +233,9 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** Returns the flash values under `key` (oldest first) and removes them. */
   consumeFlash<T = unknown>(key: string): T[] {
-    this.read = true;
-    const values = (this.working[FLASH_KEY] as Record<string, T[]> | undefined)?.[key] ?? [];
+    const values = (readInternal(this.#state, FLASH_KEY) as Record<string, T[]> | undefined)?.[key] ?? [];
     if (values.length > 0) {
-      this.mutate((draft) => {
+      recordChange(this.#state, (draft) => {
         const flashes = { ...(draft[FLASH_KEY] as Record<string, unknown[]> | undefined) };
         delete flashes[key];
         if (Object.keys(flashes).length === 0) delete draft[FLASH_KEY];
@@ -229,9 +251,9 @@ export class Session<Data extends SessionData = SessionData> {
    * sensitive actions otherwise.
    * @param maxAgeSeconds defaults to the `freshnessSeconds` option (15 minutes).
    */
-  isFresh(maxAgeSeconds: number = this.engine.freshnessSeconds): boolean {
+  isFresh(maxAgeSeconds: number = this.#engine.freshnessSeconds): boolean {
     const at = this.authenticatedAt;
-    return at !== null && this.engine.now() - at < maxAgeSeconds * 1000;
+    return at !== null && this.#engine.now() - at < maxAgeSeconds * 1000;
   }
 
   /**
@@ -244,62 +266,77 @@ export class Session<Data extends SessionData = SessionData> {
    * what you can before calling it.
    */
   login(userId: string, client?: ClientInfo): Promise<void> {
-    return this.engine.login(this as unknown as Session<SessionData>, userId, client);
+    return this.#engine.login(this.#state, userId, client);
   }
 
   /** Issues a new token for the same session (e.g. after a role change); the old record is deleted. */
   regenerate(): Promise<void> {
-    return this.engine.regenerate(this as unknown as Session<SessionData>);
+    return this.#engine.regenerate(this.#state);
   }
 
   /**
-   * Deletes the session from the store and clears the cookie. The object becomes a new, empty,
-   * unsaved session, so a flash message set after logout still reaches the user.
+   * Logs out: deletes the session from the store and clears the cookie, so the old cookie is refused from
+   * then on. The object becomes a new, empty, unsaved session, so a flash message set afterwards still
+   * reaches the user.
    */
   destroy(): Promise<void> {
-    return this.engine.destroy(this as unknown as Session<SessionData>);
-  }
-
-  /** Alias of {@link Session.destroy}. */
-  logout(): Promise<void> {
-    return this.destroy();
+    return this.#engine.destroy(this.#state);
   }
 
   /** Saves pending changes now instead of when the response is committed. */
   save(): Promise<void> {
-    return this.engine.save(this as unknown as Session<SessionData>);
+    return this.#engine.save(this.#state);
   }
 
-  /** @internal Reads one of Coatcheck's internal keys (see {@link INTERNAL_KEYS}). */
-  readInternal(key: string): unknown {
-    this.read = true;
-    return this.working[key];
+  #read(): SessionState {
+    this.#state.wasRead = true;
+    return this.#state;
   }
+}
 
-  /** @internal Writes one of Coatcheck's internal keys; recorded and re-applied like any change. */
-  writeInternal(key: string, value: unknown): void {
-    const copy = toJson(value, key);
-    this.mutate((draft) => {
-      draft[key] = structuredClone(copy);
-      return undefined;
-    });
-  }
+/** A new session over `state`; only the manager makes sessions. */
+export function createSession<Data extends SessionData>(
+  engine: SessionEngine,
+  state: SessionState,
+): Session<Data> {
+  return construct<Data>(engine, state);
+}
 
-  /** @internal The working data, internal keys included. */
-  rawData(): SessionData {
-    return this.working;
-  }
+/**
+ * The manager's access to a session's state, for `sessions.ts`, `csrf.ts` and the integrations. Not
+ * exported from the package: apps see only the members of {@link Session}.
+ * @throws `INVALID_ARGUMENT` when `session` did not come from `sessions.load()`.
+ */
+export function internalsOf<Data extends SessionData>(session: Session<Data>): SessionState {
+  const state = (session as { [STATE]?: SessionState } | null | undefined)?.[STATE];
+  if (!state) throw new CoatcheckError('INVALID_ARGUMENT', 'expected a session from sessions.load()');
+  return state;
+}
 
-  /** @internal Replaces the working data (after a load, a conflict or a reset). */
-  resetData(data: SessionData): void {
-    this.working = deepFreeze(data);
-    this.userData = undefined;
-  }
+/** Replaces the working data (after a load, a conflict or a reset). */
+export function setData(state: SessionState, data: SessionData): void {
+  state.data = deepFreeze(data);
+}
 
-  private mutate(mutation: Mutation): void {
-    this.resetData(applyMutations(this.working, [mutation]));
-    this.state.mutations.push(mutation);
-  }
+/** Reads one of Coatcheck's internal keys (see {@link INTERNAL_KEYS}). */
+export function readInternal(state: SessionState, key: string): unknown {
+  state.wasRead = true;
+  return state.data[key];
+}
+
+/** Writes one of Coatcheck's internal keys; recorded and re-applied like any change. */
+export function writeInternal(state: SessionState, key: string, value: unknown): void {
+  const copy = toJson(value, key);
+  recordChange(state, (draft) => {
+    draft[key] = structuredClone(copy);
+    return undefined;
+  });
+}
+
+/** Applies a change to the working data now and records it for the save (and its conflict retries). */
+function recordChange(state: SessionState, mutation: Mutation): void {
+  setData(state, applyMutations(state.data, [mutation]));
+  state.mutations.push(mutation);
 }
 
 /** Applies recorded mutations, in order, to a copy of `base`. */

@@ -1,8 +1,12 @@
 /**
  * The contract between Coatcheck's session lifecycle and a storage backend.
  *
- * Required: `create`, `get`, `replace`, `touch`, `delete`, `listByUser`, `deleteByUser`.
- * Optional: `deleteExpired` (backends without native expiry), `close`.
+ * Required: `create`, `get`, `replace`, `touch`, `delete` — any key-value backend with an atomic
+ * compare-and-set can provide them.
+ * Optional: the per-user index, `listByUser` and `deleteByUser`, implemented together or not at all. It is
+ * what device lists, revocation and the per-user cap need; without it `sessions.listForUser()`, `revoke()`
+ * and `revokeAll()` throw `UNSUPPORTED` and the `maxSessionsPerUser` option is refused at construction.
+ * Also optional: `deleteExpired` (backends without native expiry) and `close`.
  *
  * Stores are deliberately dumb: the lifecycle (tokens, timeouts, conflict resolution, cookies) lives in
  * core. A store only has to make each method atomic on its backend. Ids are always
@@ -39,14 +43,19 @@ export interface SessionStore {
   /** Deletes one record. Deleting a missing record is not an error. */
   delete(id: string): Promise<void>;
 
-  /** Lists the live records bound to `userId` (any order). Expired entries are never returned. */
-  listByUser(userId: string): Promise<StoredSession[]>;
+  /**
+   * Per-user index, optional (with {@link SessionStore.deleteByUser}): lists the live records bound to
+   * `userId` (any order). Expired entries are never returned. Match `userId` exactly: a backend whose
+   * comparison ignores case or trailing spaces must filter its results.
+   */
+  listByUser?(userId: string): Promise<StoredSession[]>;
 
   /**
-   * Deletes every record bound to `userId`, except the one whose id is `options.exceptId`.
-   * @returns how many records were deleted.
+   * Per-user index, optional (with {@link SessionStore.listByUser}): deletes every record bound to
+   * `userId` (matched exactly, as there), except the one whose id is `options.exceptId`.
+   * @returns how many live records were deleted.
    */
-  deleteByUser(userId: string, options?: { exceptId?: string }): Promise<number>;
+  deleteByUser?(userId: string, options?: { exceptId?: string }): Promise<number>;
 
   /**
    * Deletes expired records. Only backends without native expiry need it; core never calls it on the

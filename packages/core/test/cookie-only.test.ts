@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSessions, MemoryStore, type SessionEvent } from '../src/index.js';
+import { createSessions, MemoryStore, revocationStoreFrom, type SessionEvent } from '../src/index.js';
 import { clock, cookieOf, OLD_SECRET, SECRET, setCookieOf } from './helpers.js';
 
 function cookieOnly(
@@ -69,8 +69,13 @@ describe('cookie-only sessions', () => {
 
   it('with a revocation store, refuses a cookie copied before logout or before login (CVE-2024-31999)', async () => {
     const time = clock();
-    const revocationStore = new MemoryStore({ now: time.now });
-    const sessions = createSessions({ cookieOnly: true, revocationStore, secrets: [SECRET], now: time.now });
+    const tombstones = new MemoryStore({ now: time.now });
+    const sessions = createSessions({
+      cookieOnly: true,
+      revocationStore: revocationStoreFrom(tombstones),
+      secrets: [SECRET],
+      now: time.now,
+    });
     const anonymous = await sessions.load({});
     anonymous.set('cart', ['apple']);
     const beforeLogin = cookieOf((await sessions.commit(anonymous)).headers);
@@ -81,11 +86,11 @@ describe('cookie-only sessions', () => {
     expect((await sessions.load({ cookie: stolen })).userId).toBe('alice');
 
     const logout = await sessions.load({ cookie: stolen });
-    await logout.logout();
+    await logout.destroy();
     await sessions.commit(logout);
     expect((await sessions.load({ cookie: stolen })).isNew).toBe(true);
     // Only tombstones are stored: no session data on the server.
-    expect(revocationStore.size).toBe(2);
+    expect(tombstones.size).toBe(2);
   });
 
   it('without a revocation store, a cookie kept from before logout works until its sealed deadline, then never', async () => {
@@ -94,7 +99,7 @@ describe('cookie-only sessions', () => {
     await session.login('alice');
     const stolen = cookieOf((await sessions.commit(session)).headers);
     const logout = await sessions.load({ cookie: stolen });
-    await logout.logout();
+    await logout.destroy();
     expect(setCookieOf((await sessions.commit(logout)).headers)).toMatch(/Max-Age=0/);
     time.advanceSeconds(601);
     expect((await sessions.load({ cookie: stolen })).isNew).toBe(true);

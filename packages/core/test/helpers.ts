@@ -5,19 +5,14 @@ import {
   type SessionStore,
   type SessionsOptions,
 } from '../src/index.js';
+import { manualClock } from '../src/testing.js';
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 export const OLD_SECRET = 'old-secret-0123456789-abcdefghijklmnopq';
 
 /** A controllable clock shared by the manager and the MemoryStore. */
 export function clock(start = Date.UTC(2026, 0, 1)) {
-  let now = start;
-  return {
-    now: () => now,
-    advanceSeconds(seconds: number) {
-      now += seconds * 1000;
-    },
-  };
+  return manualClock(start);
 }
 
 /** A manager over a fresh MemoryStore, with a fake clock. */

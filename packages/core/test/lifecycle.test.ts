@@ -453,7 +453,7 @@ describe('login, regenerate, destroy', () => {
     await session.login('alice');
     const cookie = cookieOf((await sessions.commit(session)).headers);
     const loaded = await sessions.load({ cookie });
-    await loaded.logout();
+    await loaded.destroy();
     expect(setCookieOf((await sessions.commit(loaded)).headers)).toMatch(/^__Host-coatcheck=; .*Max-Age=0/);
     expect((store as MemoryStore).size).toBe(0);
     expect((await sessions.load({ cookie })).isNew).toBe(true);
@@ -729,7 +729,7 @@ describe('events', () => {
     await loaded.login('alice');
     await loaded.destroy();
     expect(events.map((e) => [e.type, e.reason, e.userId])).toEqual([
-      ['created', undefined, null],
+      ['created', 'save', null],
       ['regenerated', 'login', 'alice'],
       ['destroyed', undefined, 'alice'],
     ]);

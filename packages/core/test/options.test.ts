@@ -5,6 +5,18 @@ import { SECRET } from './helpers.js';
 
 const store = new MemoryStore();
 
+/** The store's methods as a plain object, so one can be left out. */
+function methodsOf(target: MemoryStore): Record<string, unknown> {
+  const names = ['create', 'get', 'replace', 'touch', 'delete', 'listByUser', 'deleteByUser'] as const;
+  return Object.fromEntries(names.map((name) => [name, target[name].bind(target)]));
+}
+
+/** A key-value store without the optional per-user index. */
+function indexless(): Record<string, unknown> {
+  const { listByUser: _list, deleteByUser: _delete, ...rest } = methodsOf(store);
+  return rest;
+}
+
 function configError(options: Record<string, unknown>) {
   try {
     createSessions({ store, secrets: [SECRET], ...options } as never);
@@ -32,10 +44,22 @@ describe('configuration fails at start, naming the option', () => {
     [{ store: undefined, cookieOnly: true, maxSessionsPerUser: 2 }, 'maxSessionsPerUser', 'server store'],
     [{ cookie: { name: '__host-sid', secure: false } }, 'cookie.name', '__Host-'],
     [{ revocationStore: new MemoryStore() }, 'revocationStore', 'cookieOnly'],
-    [{ store: undefined, cookieOnly: true, revocationStore: {} }, 'revocationStore', 'get()'],
+    [{ store: undefined, cookieOnly: true, revocationStore: {} }, 'revocationStore', 'revoke()'],
+    [
+      { store: undefined, cookieOnly: true, revocationStore: store },
+      'revocationStore',
+      'revocationStoreFrom',
+    ],
+    [{ store: undefined, cookieOnly: 'yes' }, 'cookieOnly', 'boolean'],
+    [
+      { store: { ...methodsOf(store), deleteByUser: undefined } },
+      'store',
+      'both listByUser() and deleteByUser()',
+    ],
+    [{ store: indexless(), maxSessionsPerUser: 2 }, 'maxSessionsPerUser', 'per-user index'],
     [{ maxSessionsPerUser: 0 }, 'maxSessionsPerUser', 'at least 1'],
     [{ schema: {} }, 'schema', 'Standard Schema'],
-    [{ cacheControl: 'no-store\r\nX-Evil: 1' }, 'cacheControl', 'header value'],
+    [{ setCookieCacheControl: 'no-store\r\nX-Evil: 1' }, 'setCookieCacheControl', 'header value'],
     [{ cookie: { name: 'a=b' } }, 'cookie.name', 'token'],
     [{ cookie: { name: 'a;b' } }, 'cookie.name', 'token'],
     [{ cookie: { path: '/; Domain=evil.example' } }, 'cookie.path', '";"'],

@@ -28,7 +28,7 @@ describe('typed and validated data', () => {
     const badCookie = cookieOf((await loose.commit(bad)).headers);
     expect((await strict.load({ cookie: badCookie })).isNew).toBe(true);
     expect(events).toHaveLength(1);
-    expect(events[0]?.reason).toBeTruthy();
+    expect(events[0]?.detail).toBeTruthy();
   });
 
   it('keeps internal keys (flash, CSRF secret) through a schema that strips unknown keys', async () => {

@@ -74,11 +74,11 @@ export class FlakyStore implements SessionStore {
     this.check(true);
     return this.memory.delete(...args);
   }
-  async listByUser(...args: Parameters<SessionStore['listByUser']>) {
+  async listByUser(...args: Parameters<NonNullable<SessionStore['listByUser']>>) {
     this.check(false);
     return this.memory.listByUser(...args);
   }
-  async deleteByUser(...args: Parameters<SessionStore['deleteByUser']>) {
+  async deleteByUser(...args: Parameters<NonNullable<SessionStore['deleteByUser']>>) {
     this.check(true);
     return this.memory.deleteByUser(...args);
   }
