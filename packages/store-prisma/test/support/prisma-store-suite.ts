@@ -144,6 +144,15 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
       await manual.close();
     });
 
+    it('sweeps of several processes at once share the work without failing', async () => {
+      const expired = Array.from({ length: 200 }, () => newId());
+      const past = Date.now() - 1;
+      await Promise.all(expired.map((id) => store().create(id, makeRecord({ idleExpiresAt: past }))));
+      const counts = await Promise.all(Array.from({ length: 5 }, () => store().deleteExpired()));
+      expect(counts.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(expired.length);
+      expect(await rawCount(`idle_expires_at <= ${past}`)).toBe(0);
+    });
+
     it('reads, writes and sweeps by the `now` clock', async () => {
       const realNow = Date.now();
       let clockMs = realNow + 120_000; // two minutes ahead of the database's rows
