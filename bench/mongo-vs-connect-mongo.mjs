@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Coatcheck's MongoStore against connect-mongo (through express-session), same server, same run.
+// Coatcheck's Mongo store against connect-mongo (through express-session), same server, same run.
 //
 //   pnpm build && node bench/mongo-vs-connect-mongo.mjs [--duration SECONDS] [--rounds N] [--connections N]
 //     [--sessions N] [--coatcheck-max-pool-size N]
@@ -13,7 +13,7 @@
 // - Coatcheck exactly as packages/store-mongo/README.md does: `sessionMiddleware` from
 //   `@coatcheck/core/express`, `createSessions` with default options, a default `MongoClient`; and, when
 //   the server is FerretDB v1 (asked with `ferretDbVersion`, as the README's "one file for both" does),
-//   the README's FerretDB setup: `maxPoolSize: 1` and `autoRemove: 'interval'`.
+//   the README's FerretDB setup: `maxPoolSize: 1` and `expiry: 'sweep'`.
 //   `--coatcheck-max-pool-size` overrides the pool size (e.g. 100, the driver's default, for comparison;
 //   that is not a safe setup on FerretDB v1).
 // - connect-mongo with a default `MongoClient` (pool of up to 100), `autoRemove: 'interval'` on FerretDB
@@ -36,7 +36,7 @@ const { MongoStore: ConnectMongo } = require('connect-mongo');
 const { MongoClient } = require('mongodb');
 const { createSessions } = require('@coatcheck/core');
 const { sessionMiddleware } = require('@coatcheck/core/express');
-const { ferretDbVersion, MongoStore } = require('./dist/index.cjs');
+const { createMongoStore, ferretDbVersion } = require('./dist/index.cjs');
 
 const { values: args } = parseArgs({
   options: {
@@ -53,8 +53,11 @@ const CONNECTIONS = Number(args.connections);
 const SESSIONS = Number(args.sessions);
 
 const server = await startServer();
-// The README's detection: FerretDB v1 needs `maxPoolSize: 1` and `autoRemove: 'interval'`.
+// The README's detection: FerretDB v1 needs `maxPoolSize: 1` and `expiry: 'sweep'`.
 const onFerretDbV1 = await isFerretDbV1(server);
+// FerretDB refuses TTL indexes, so both sweep on a timer there; elsewhere both use their default (TTL).
+const connectMongoAutoRemove = onFerretDbV1 ? 'interval' : 'native';
+const coatcheckExpiry = onFerretDbV1 ? 'sweep' : 'native';
 const coatcheckPool =
   args['coatcheck-max-pool-size'] === undefined
     ? onFerretDbV1
@@ -105,7 +108,8 @@ try {
     `server: ${server.name}; ${ROUNDS} rounds × ${DURATION_SECONDS}s per system and scenario, ` +
       `${CONNECTIONS} connections, ${SESSIONS} sessions; client pools: connect-mongo ` +
       `maxPoolSize ${clients.connectMongo.options.maxPoolSize}, Coatcheck maxPoolSize ` +
-      `${clients.coatcheck.options.maxPoolSize}; autoRemove ${autoRemove()}`,
+      `${clients.coatcheck.options.maxPoolSize}; connect-mongo autoRemove '${connectMongoAutoRemove}', ` +
+      `Coatcheck expiry '${coatcheckExpiry}'`,
   );
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? systems : [...systems].reverse();
@@ -148,11 +152,6 @@ try {
   await server.stop();
 }
 
-/** FerretDB refuses TTL indexes, so both sweep on a timer there; elsewhere both use their default. */
-function autoRemove() {
-  return onFerretDbV1 ? 'interval' : 'native';
-}
-
 function connectMongoApp() {
   const app = express();
   app.use(
@@ -161,7 +160,7 @@ function connectMongoApp() {
         client: clients.connectMongo,
         dbName,
         collectionName: 'connect_mongo_sessions',
-        autoRemove: autoRemove(),
+        autoRemove: connectMongoAutoRemove,
         touchAfter: 60,
       }),
       secret,
@@ -185,10 +184,9 @@ function connectMongoApp() {
 
 /** As packages/store-mongo/README.md shows it (the FerretDB setup on FerretDB v1). */
 function coatcheckApp() {
-  const store = new MongoStore({
-    db: clients.coatcheck.db(dbName),
+  const store = createMongoStore(clients.coatcheck.db(dbName), {
     collectionName: 'coatcheck_sessions',
-    autoRemove: autoRemove(),
+    expiry: coatcheckExpiry,
   });
   const sessions = createSessions({ store, secrets: [secret] });
   const app = express();

@@ -185,7 +185,8 @@ async function serve() {
     'CREATE TABLE "express_sessions" ("id" TEXT PRIMARY KEY, "sid" TEXT NOT NULL UNIQUE, "data" TEXT NOT NULL, "expiresAt" TIMESTAMP(3) NOT NULL)',
   );
 
-  // Coatcheck: load and commit around the handler (its Express integration does the same).
+  // Coatcheck: load and commit around the handler (its Express integration does the same). The store's
+  // default `expiry: 'sweep'` first sweeps 300 s after start-up, after a run of the default length.
   const sessions = createSessions({
     store: createPrismaStore(prisma, { model: 'coatcheckSession' }),
     secrets: [SECRET],
