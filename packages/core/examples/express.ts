@@ -1,5 +1,5 @@
 import { createSessions, MemoryStore, type SessionStore } from '@coatcheck/core';
-import { requireSession, sessionMiddleware } from '@coatcheck/core/express';
+import { requireUser, sessionMiddleware } from '@coatcheck/core/express';
 import express from 'express';
 
 declare module '@coatcheck/core/express' {
@@ -24,7 +24,7 @@ export function createApp(secret: string, store: SessionStore = new MemoryStore(
     req.session.update((data) => ({ ...data, cart: [...(data.cart ?? []), req.body.item] }));
     res.json({ cart: req.session.get('cart') });
   });
-  app.get('/me', requireSession(), (req, res) => {
+  app.get('/me', requireUser(), (req, res) => {
     res.json({ userId: req.session.userId, cart: req.session.get('cart') ?? [] });
   });
   app.post('/logout', async (req, res) => {

@@ -1,5 +1,5 @@
 import { createSessions, MemoryStore, type SessionStore } from '@coatcheck/core';
-import { requireSession, sessionPlugin } from '@coatcheck/core/fastify';
+import { requireUser, sessionPlugin } from '@coatcheck/core/fastify';
 import Fastify from 'fastify';
 
 declare module '@coatcheck/core/fastify' {
@@ -22,7 +22,7 @@ export async function createApp(secret: string, store: SessionStore = new Memory
     request.session.update((data) => ({ ...data, cart: [...(data.cart ?? []), request.body.item] }));
     return { cart: request.session.get('cart') };
   });
-  app.get('/me', { preHandler: requireSession() }, async (request) => {
+  app.get('/me', { preHandler: requireUser() }, async (request) => {
     return { userId: request.session.userId, cart: request.session.get('cart') ?? [] };
   });
   app.post('/logout', async (request, reply) => {

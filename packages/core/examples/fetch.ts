@@ -1,5 +1,5 @@
 import { createSessions, MemoryStore, type SessionStore } from '@coatcheck/core';
-import { requireSession, withSession } from '@coatcheck/core/fetch';
+import { requireUser, withSession } from '@coatcheck/core/fetch';
 
 // Bun.serve({ fetch: handler }) · Deno.serve(handler) · export default { fetch: handler } (Workers)
 // Next.js route handler: export const GET = withSession(sessions)(async (request, session) => …)
@@ -20,7 +20,7 @@ export function createHandler(secret: string, store: SessionStore = new MemorySt
       return Response.json({ cart: session.get('cart') });
     }
     if (route === 'GET /me') {
-      const refused = await requireSession(request, session);
+      const refused = await requireUser(request, session);
       return refused ?? Response.json({ userId: session.userId, cart: session.get('cart') ?? [] });
     }
     if (route === 'POST /logout') {

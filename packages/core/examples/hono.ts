@@ -1,5 +1,5 @@
 import { createSessions, MemoryStore, type SessionStore } from '@coatcheck/core';
-import { requireSession, sessionMiddleware } from '@coatcheck/core/hono';
+import { requireUser, sessionMiddleware } from '@coatcheck/core/hono';
 import { Hono } from 'hono';
 
 // serve({ fetch: createApp(process.env.SESSION_SECRET).fetch, port: 3000 }) — or export it on Bun, Deno, Workers
@@ -19,7 +19,7 @@ export function createApp(secret: string, store: SessionStore = new MemoryStore(
     session.update((data) => ({ ...data, cart: [...(data.cart ?? []), item] }));
     return c.json({ cart: session.get('cart') });
   });
-  app.get('/me', requireSession(), (c) => {
+  app.get('/me', requireUser(), (c) => {
     const session = c.get('session');
     return c.json({ userId: session.userId, cart: session.get('cart') ?? [] });
   });

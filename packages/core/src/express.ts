@@ -7,26 +7,31 @@ import { verifyCsrfToken } from './csrf.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
-  ERROR_BODIES,
-  failureResponse,
+  type DeclaredSessionData,
   type GuardOptions,
-  guardRefusal,
-  type HeaderTarget,
   type IntegrationOptions,
-  isCrossSiteRequest,
-  isStoreError,
   isUnsafeMethod,
+  middlewareOrder,
+  type OpenedSession,
   ownOriginOf,
+  REPLIES,
+  type Reply,
+  requireUserReply,
   resolveCsrfTokenOptions,
-  resolveIntegrationOptions,
+  type SessionPort,
+  sessionPipeline,
   tokenInBody,
-  writeSessionHeaders,
 } from './integration.js';
-import { type SessionData as CoreSessionData, internalsOf, type Session } from './session.js';
+import type { SessionData as CoreSessionData, Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
-export type { CsrfOptions, CsrfTokenOptions, GuardOptions, IntegrationOptions } from './integration.js';
+export type {
+  CsrfTokenOptions,
+  GuardOptions,
+  IntegrationOptions,
+  OriginCheckOptions,
+} from './integration.js';
 
 /**
  * The shape of `req.session`'s data. Declare yours by merging into it, as with express-session:
@@ -42,9 +47,7 @@ export type { CsrfOptions, CsrfTokenOptions, GuardOptions, IntegrationOptions } 
 export interface SessionData {}
 
 /** The data type of `req.session`: your {@link SessionData}, or any JSON values when you declared none. */
-export type ExpressSessionData = keyof SessionData extends never
-  ? CoreSessionData
-  : { [Key in keyof SessionData]: SessionData[Key] };
+export type ExpressSessionData = DeclaredSessionData<SessionData>;
 
 declare global {
   namespace Express {
@@ -72,10 +75,27 @@ type TrustProxy = (address: string | undefined, hop: number) => boolean;
 
 const LOADED = Symbol('coatcheck.session');
 
+const port: SessionPort<ExpressRequest, ServerResponse> = {
+  method: (req) => req.method ?? 'GET',
+  header,
+  ownOrigin: (req) => ownOriginOf(req.protocol, hostOf(req)),
+  ip: (req) => req.ip,
+  getHeader(res, name) {
+    const value = res.getHeader(name);
+    return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : String(value);
+  },
+  setHeader(res, name, value) {
+    res.setHeader(name, value);
+  },
+  appendHeader(res, name, value) {
+    res.appendHeader(name, value);
+  },
+};
+
 /**
  * Express middleware that loads `req.session` and saves it before the response's headers go out.
  *
- * - Unsafe cross-site requests get 403 before anything is loaded (see `csrf`).
+ * - Unsafe cross-site requests get 403 before anything is loaded (see `originCheck`).
  * - A store outage gets 503 `{ error }`, never an anonymous session.
  * - Nothing the app writes reaches the client before the session is saved: a redirect right after a
  *   change cannot overtake the save. If the save fails, the app's response is replaced by 503.
@@ -84,71 +104,45 @@ export function sessionMiddleware<Data extends CoreSessionData>(
   sessions: Sessions<Data>,
   options: IntegrationOptions = {},
 ): (req: ExpressRequest, res: ServerResponse, next: Next) => Promise<void> {
-  const settings = resolveIntegrationOptions(options);
-  const onError = options.onError ?? console.error;
+  const open = sessionPipeline(sessions, options, port);
   return async function coatcheckSession(req, res, next) {
     // Mounted twice (app and router): the first instance owns the session.
     if ((req as { [LOADED]?: true })[LOADED]) return next();
-    const crossSite = isCrossSiteRequest(settings, {
-      method: req.method ?? 'GET',
-      ownOrigin: ownOriginOf(req.protocol, hostOf(req)),
-      origin: req.headers.origin,
-      referer: req.headers.referer,
-      secFetchSite: header(req, 'sec-fetch-site'),
-    });
-    if (crossSite) return sendJson(res, 403, ERROR_BODIES.crossSite);
-    let session: Session<Data>;
+    let opened: Awaited<ReturnType<typeof open>>;
     try {
-      session = await sessions.load({
-        cookie: req.headers.cookie,
-        ip: req.ip,
-        userAgent: req.headers['user-agent'],
-      });
+      opened = await open(req);
     } catch (error) {
-      if (!isStoreError(error)) return next(error);
-      onError(error);
-      return sendJson(res, 503, ERROR_BODIES.storeUnavailable);
+      return next(error);
     }
+    if ('status' in opened) return sendReply(res, opened);
     (req as { [LOADED]?: true })[LOADED] = true;
-    req.session = session as unknown as Session<ExpressSessionData>;
-    const carriedSession = !session.isNew;
-    holdUntilCommitted(
-      res,
-      async () => {
-        const { headers } = await sessions.commit(session);
-        const use = { carried: carriedSession, read: internalsOf(session).wasRead };
-        return (target) => writeSessionHeaders(target, headers, use, settings.cacheControl);
-      },
-      onError,
-    );
+    req.session = opened.session as unknown as Session<ExpressSessionData>;
+    commitBeforeHeaders(res, opened);
     next();
   };
 }
 
 /**
- * Guard middleware: refuses requests without a valid session (by default: a logged-in one) with 401
- * JSON, or a 303 redirect when `redirectTo` is set.
+ * Guard middleware: refuses requests without a logged-in user with 401 JSON, or a 303 redirect when
+ * `redirectTo` is set.
  *
  * ```ts
- * app.get('/account', requireSession({ redirectTo: '/login' }), handler);
+ * app.get('/account', requireUser({ redirectTo: '/login' }), handler);
  * ```
  */
-export function requireSession(
+export function requireUser(
   options: GuardOptions<ExpressSessionData> = {},
 ): (req: ExpressRequest, res: ServerResponse, next: Next) => Promise<void> {
   checkGuardOptions(options);
-  return async function coatcheckRequireSession(req, res, next) {
+  return async function coatcheckRequireUser(req, res, next) {
+    let reply: Reply | null;
     try {
-      const refusal = await guardRefusal(req.session, req.originalUrl, options);
-      if (!refusal) return next();
-      if (refusal.status === 401) return sendJson(res, 401, refusal.body);
-      res.statusCode = 303;
-      res.setHeader('Location', refusal.location);
-      res.end();
+      reply = await requireUserReply(req.session, () => req.originalUrl, options, 'sessionMiddleware()');
     } catch (error) {
-      if (!isStoreError(error)) return next(error);
-      sendJson(res, 503, ERROR_BODIES.storeUnavailable);
+      return next(error);
     }
+    if (reply) sendReply(res, reply);
+    else next();
   };
 }
 
@@ -163,42 +157,40 @@ export function requireCsrfToken(
   const { field, header: headerName } = resolveCsrfTokenOptions(options);
   return function coatcheckRequireCsrfToken(req, res, next) {
     if (!isUnsafeMethod(req.method ?? 'GET')) return next();
-    if (!req.session) return next(new Error('[coatcheck] requireCsrfToken() runs after sessionMiddleware()'));
+    if (!req.session) return next(middlewareOrder('requireCsrfToken()', 'sessionMiddleware()'));
     const submitted = header(req, headerName) ?? tokenInBody(req.body, field);
     if (verifyCsrfToken(req.session, submitted)) return next();
-    sendJson(res, 403, ERROR_BODIES.invalidCsrfToken);
+    sendReply(res, REPLIES.invalidCsrfToken);
   };
 }
 
 type ResponseMethod = 'writeHead' | 'write' | 'end' | 'flushHeaders';
+type Original = (this: ServerResponse, ...args: unknown[]) => unknown;
 
 /**
- * Holds every header-sending call (`writeHead`, `write`, `end`, `flushHeaders`) from the first one on,
- * commits, writes the session headers, then replays the calls in order. express-session only defers
- * `end` and lets earlier writes send the headers before its save; here nothing escapes before the commit.
- * The wrappers stay installed (pass-through afterwards), so middleware that wrapped them later keeps working.
+ * Commits at the first header-sending call (`writeHead`, `write`, `end`, `flushHeaders`). With nothing
+ * to save, the session's headers are written there and the call goes straight through. Otherwise that
+ * call and every later one are held, and replayed in order once the session is saved: express-session
+ * only defers `end` and lets earlier writes send the headers before its save; here nothing escapes before
+ * the commit. The wrappers stay installed (pass-through afterwards), so middleware that wrapped them later
+ * keeps working.
  */
-function holdUntilCommitted(
+function commitBeforeHeaders<Data extends CoreSessionData>(
   res: ServerResponse,
-  commit: () => Promise<(target: HeaderTarget) => void>,
-  onError: (error: unknown) => void,
+  opened: OpenedSession<Data, ExpressRequest, ServerResponse>,
 ): void {
   const original = {
     writeHead: res.writeHead,
     write: res.write,
     end: res.end,
     flushHeaders: res.flushHeaders,
-  } as Record<ResponseMethod, (...args: unknown[]) => unknown>;
+  } as Record<ResponseMethod, Original>;
   let phase: 'open' | 'committing' | 'released' | 'failed' = 'open';
   const held: Array<[ResponseMethod, unknown[]]> = [];
 
-  const release = (writeHeaders: (target: HeaderTarget) => void) => {
+  const release = () => {
     phase = 'released';
     delete (res as { headersSent?: boolean }).headersSent;
-    const first = held[0];
-    // Headers passed to writeHead go in first, as Node would, so the session's are added on top of them.
-    if (first?.[0] === 'writeHead') first[1] = foldWriteHeadHeaders(res, first[1]);
-    writeHeaders(expressHeaderTarget(res));
     let wroteBody = false;
     for (const [method, args] of held) {
       wroteBody ||= method === 'write';
@@ -209,20 +201,16 @@ function holdUntilCommitted(
   };
 
   const fail = (error: unknown) => {
-    // Released while the 503 is written (Node calls writeHead from end), dropped afterwards.
+    const reply = opened.fail(error);
+    // Released while the error response is written (Node calls writeHead from end), dropped afterwards.
     phase = 'released';
     delete (res as { headersSent?: boolean }).headersSent;
-    onError(error);
     if (res.headersSent) {
       res.destroy(error instanceof Error ? error : undefined);
       return;
     }
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    const { status, body } = failureResponse(error);
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    original.end.call(res, JSON.stringify(body));
+    sendReply(res, reply, original.end);
     phase = 'failed';
   };
 
@@ -231,20 +219,26 @@ function holdUntilCommitted(
     (...args: unknown[]): unknown => {
       if (phase === 'released') return original[method].apply(res, args);
       if (phase === 'open') {
+        // Headers passed to writeHead go in first, as Node would set them (and throw on a bad one, in the
+        // app's call), so the session's are added on top of them.
+        const call = method === 'writeHead' ? foldWriteHeadHeaders(res, args) : args;
+        const pending = opened.commit(res);
+        if (!pending) {
+          phase = 'released';
+          return original[method].apply(res, call);
+        }
         phase = 'committing';
+        held.push([method, call]);
         // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
         Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
-        commit()
-          .then(release, fail)
-          .catch((error: unknown) => {
-            // A replayed call threw (say, an invalid header the app set), where Node would have thrown
-            // in the handler: end the connection rather than leave it hanging or half written.
-            onError(error);
-            res.destroy(error instanceof Error ? error : undefined);
-          });
-      }
-      // After a failed commit the 503 is out: what the app still writes is dropped, not an error.
-      if (phase === 'committing') held.push([method, args]);
+        pending.then(release, fail).catch((error: unknown) => {
+          // A replayed call threw where Node would have thrown in the handler: end the connection rather
+          // than leave it hanging or half written.
+          opened.report(error);
+          res.destroy(error instanceof Error ? error : undefined);
+        });
+      } else if (phase === 'committing') held.push([method, args]);
+      // After a failed commit the error response is out: what the app still writes is dropped, not an error.
       return method === 'write' ? false : method === 'flushHeaders' ? undefined : res;
     };
 
@@ -254,7 +248,7 @@ function holdUntilCommitted(
   res.flushHeaders = hold('flushHeaders') as ServerResponse['flushHeaders'];
 }
 
-/** Applies the headers argument of a held `writeHead` the way Node does, and returns the call without it. */
+/** Applies the headers argument of `writeHead` the way Node does, and returns the call without it. */
 function foldWriteHeadHeaders(res: ServerResponse, args: unknown[]): unknown[] {
   const [statusCode, ...rest] = args;
   const statusMessage = typeof rest[0] === 'string' ? rest.shift() : undefined;
@@ -267,17 +261,6 @@ function foldWriteHeadHeaders(res: ServerResponse, args: unknown[]): unknown[] {
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
   }
   return statusMessage === undefined ? [statusCode] : [statusCode, statusMessage];
-}
-
-function expressHeaderTarget(res: ServerResponse): HeaderTarget {
-  return {
-    get: (name) => {
-      const value = res.getHeader(name);
-      return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : String(value);
-    },
-    set: (name, value) => res.setHeader(name, value),
-    append: (name, value) => res.appendHeader(name, value),
-  };
 }
 
 /** The host as Express 5's `req.host` resolves it (with the port, unlike Express 4's `req.host`). */
@@ -293,8 +276,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(body));
+function sendReply(res: ServerResponse, reply: Reply, end: Original = res.end as Original): void {
+  res.statusCode = reply.status;
+  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+  end.call(res, reply.body ?? undefined);
 }

@@ -4,30 +4,34 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyCsrfToken } from './csrf.js';
-import { invalidOption } from './errors.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
-  ERROR_BODIES,
-  failureResponse,
+  type DeclaredSessionData,
   type GuardOptions,
-  guardRefusal,
-  type HeaderTarget,
   type IntegrationOptions,
-  isCrossSiteRequest,
-  isStoreError,
   isUnsafeMethod,
+  middlewareOrder,
+  type OpenedSession,
   ownOriginOf,
+  REPLIES,
+  type Reply,
+  requireUserReply,
   resolveCsrfTokenOptions,
-  resolveIntegrationOptions,
+  type SessionPort,
+  sessionPipeline,
   tokenInBody,
-  writeSessionHeaders,
 } from './integration.js';
-import { type SessionData as CoreSessionData, internalsOf, type Session } from './session.js';
+import type { SessionData as CoreSessionData, Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
-export type { CsrfOptions, CsrfTokenOptions, GuardOptions, IntegrationOptions } from './integration.js';
+export type {
+  CsrfTokenOptions,
+  GuardOptions,
+  IntegrationOptions,
+  OriginCheckOptions,
+} from './integration.js';
 
 /**
  * The shape of `request.session`'s data. Declare yours by merging into it:
@@ -43,9 +47,7 @@ export type { CsrfOptions, CsrfTokenOptions, GuardOptions, IntegrationOptions } 
 export interface SessionData {}
 
 /** The data type of `request.session`: your {@link SessionData}, or any JSON values when you declared none. */
-export type FastifySessionData = keyof SessionData extends never
-  ? CoreSessionData
-  : { [Key in keyof SessionData]: SessionData[Key] };
+export type FastifySessionData = DeclaredSessionData<SessionData>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,67 +63,61 @@ export interface FastifySessionOptions extends IntegrationOptions {
   sessions: Sessions<any>;
 }
 
+type Opened = OpenedSession<CoreSessionData, FastifyRequest, FastifyReply>;
+
+/** Where `onRequest` leaves the opened session for `onSend`. */
+const OPENED = Symbol('coatcheck.opened');
+
+const port: SessionPort<FastifyRequest, FastifyReply> = {
+  method: (request) => request.method,
+  header,
+  ownOrigin: (request) => ownOriginOf(request.protocol, request.host),
+  ip: (request) => request.ip,
+  getHeader(reply, name) {
+    const value = reply.getHeader(name);
+    return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : String(value);
+  },
+  setHeader(reply, name, value) {
+    reply.header(name, value);
+  },
+  // Fastify appends when the header is `set-cookie`, the only one appended.
+  appendHeader(reply, name, value) {
+    reply.header(name, value);
+  },
+  log: (request, error) => request.log.error({ err: error }, 'coatcheck session failure'),
+};
+
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
-  const { sessions } = options ?? {};
-  if (typeof sessions?.load !== 'function' || typeof sessions.commit !== 'function') {
-    invalidOption('sessions', 'must be the manager returned by createSessions()');
-  }
-  const settings = resolveIntegrationOptions({
-    csrf: options.csrf,
-    cacheControl: options.cacheControl,
-    onError: options.onError,
-  });
-  const report = (request: FastifyRequest, error: unknown) =>
-    options.onError ? options.onError(error) : request.log.error({ err: error }, 'coatcheck session failure');
-  // Sessions that arrived with the request (not created by it): their responses are private.
-  const carried = new WeakSet<Session<CoreSessionData>>();
+  const { sessions, originCheck, sessionCacheControl, onError } = options ?? {};
+  // Only the integration's own options: Fastify's (`prefix`, `logLevel`, …) arrive in the same object.
+  const open = sessionPipeline(sessions, { originCheck, sessionCacheControl, onError }, port);
 
   fastify.decorateRequest('session', null as unknown as Session<FastifySessionData>);
+  fastify.decorateRequest(OPENED, null);
 
   fastify.addHook('onRequest', async (request, reply) => {
-    const crossSite = isCrossSiteRequest(settings, {
-      method: request.method,
-      ownOrigin: ownOriginOf(request.protocol, request.host),
-      origin: request.headers.origin,
-      referer: request.headers.referer,
-      secFetchSite: stringHeader(request, 'sec-fetch-site'),
-    });
-    if (crossSite) return reply.code(403).send(ERROR_BODIES.crossSite);
-    try {
-      const session = await sessions.load({
-        cookie: request.headers.cookie,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
-      });
-      if (!session.isNew) carried.add(session);
-      request.session = session;
-    } catch (error) {
-      if (!isStoreError(error)) throw error;
-      report(request, error);
-      return reply.code(503).send(ERROR_BODIES.storeUnavailable);
-    }
+    const opened = await open(request);
+    if ('status' in opened) return sendReply(reply, opened);
+    request.session = opened.session;
+    (request as { [OPENED]?: Opened })[OPENED] = opened;
   });
 
   // onSend runs before Fastify writes the headers, so the save always lands before the response leaves.
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    const session = request.session as Session<CoreSessionData> | null;
-    if (!session) return payload;
-    try {
-      const { headers } = await sessions.commit(session);
-      const use = { carried: carried.has(session), read: internalsOf(session).wasRead };
-      writeSessionHeaders(fastifyHeaderTarget(reply), headers, use, settings.cacheControl);
-      return payload;
-    } catch (error) {
-      report(request, error);
-      (payload as { destroy?: () => void } | null)?.destroy?.();
-      for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
-      const { status, body } = failureResponse(error);
-      reply
-        .code(status)
-        .header('content-type', 'application/json; charset=utf-8')
-        .header('cache-control', 'no-store');
-      return JSON.stringify(body);
-    }
+  // Callback style, so a request with nothing to save goes on without a promise.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const opened = (request as { [OPENED]?: Opened | null })[OPENED];
+    const pending = opened?.commit(reply);
+    if (!opened || !pending) return done(null, payload);
+    pending.then(
+      () => done(null, payload),
+      (error: unknown) => {
+        const failure = opened.fail(error);
+        (payload as { destroy?: () => void } | null)?.destroy?.();
+        for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+        reply.code(failure.status).headers(failure.headers);
+        done(null, failure.body);
+      },
+    );
   });
 };
 
@@ -129,7 +125,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
  * Fastify plugin that loads `request.session` and saves it in `onSend`, before the headers go out.
  * Registered without encapsulation, so every route of the instance that registers it gets sessions.
  *
- * - Unsafe cross-site requests get 403 before anything is loaded (see `csrf`).
+ * - Unsafe cross-site requests get 403 before anything is loaded (see `originCheck`).
  * - A store outage gets 503 `{ error }`, never an anonymous session; so does a failed save.
  */
 export const sessionPlugin = Object.assign(plugin, {
@@ -139,28 +135,20 @@ export const sessionPlugin = Object.assign(plugin, {
 });
 
 /**
- * Guard (`preHandler`): refuses requests without a valid session (by default: a logged-in one) with
- * 401 JSON, or a 303 redirect when `redirectTo` is set.
+ * Guard (`preHandler`): refuses requests without a logged-in user with 401 JSON, or a 303 redirect when
+ * `redirectTo` is set.
  *
  * ```ts
- * app.get('/account', { preHandler: requireSession({ redirectTo: '/login' }) }, handler);
+ * app.get('/account', { preHandler: requireUser({ redirectTo: '/login' }) }, handler);
  * ```
  */
-export function requireSession(
+export function requireUser(
   options: GuardOptions<FastifySessionData> = {},
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   checkGuardOptions(options);
-  return async function coatcheckRequireSession(request, reply) {
-    let refusal: Awaited<ReturnType<typeof guardRefusal>>;
-    try {
-      refusal = await guardRefusal(request.session ?? undefined, request.url, options);
-    } catch (error) {
-      if (!isStoreError(error)) throw error;
-      return reply.code(503).send(ERROR_BODIES.storeUnavailable);
-    }
-    if (!refusal) return;
-    if (refusal.status === 401) return reply.code(401).send(refusal.body);
-    return reply.redirect(refusal.location, 303);
+  return async function coatcheckRequireUser(request, reply) {
+    const refusal = await requireUserReply(request.session, () => request.url, options, 'sessionPlugin');
+    if (refusal) return sendReply(reply, refusal);
   };
 }
 
@@ -172,30 +160,24 @@ export function requireSession(
 export function requireCsrfToken(
   options: CsrfTokenOptions = {},
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
-  const { field, header } = resolveCsrfTokenOptions(options);
+  const { field, header: headerName } = resolveCsrfTokenOptions(options);
   return async function coatcheckRequireCsrfToken(request, reply) {
     if (!isUnsafeMethod(request.method)) return;
-    if (!request.session)
-      throw new Error('[coatcheck] requireCsrfToken() needs sessionPlugin registered first');
-    const submitted = stringHeader(request, header) ?? tokenInBody(request.body, field);
+    if (!request.session) throw middlewareOrder('requireCsrfToken()', 'sessionPlugin');
+    const submitted = header(request, headerName) ?? tokenInBody(request.body, field);
     if (verifyCsrfToken(request.session, submitted)) return;
-    return reply.code(403).send(ERROR_BODIES.invalidCsrfToken);
+    return sendReply(reply, REPLIES.invalidCsrfToken);
   };
 }
 
-function fastifyHeaderTarget(reply: FastifyReply): HeaderTarget {
-  return {
-    get: (name) => {
-      const value = reply.getHeader(name);
-      return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : String(value);
-    },
-    set: (name, value) => reply.header(name, value),
-    // Fastify appends when the header is `set-cookie`, the only one appended.
-    append: (name, value) => reply.header(name, value),
-  };
-}
-
-function stringHeader(request: FastifyRequest, name: string): string | undefined {
+function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+function sendReply(reply: FastifyReply, { status, headers, body }: Reply): FastifyReply {
+  return reply
+    .code(status)
+    .headers(headers)
+    .send(body ?? undefined);
 }

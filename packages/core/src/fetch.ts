@@ -4,30 +4,39 @@
  * @module
  */
 import { verifyCsrfToken } from './csrf.js';
+import { CoatcheckError } from './errors.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
-  ERROR_BODIES,
-  failureResponse,
   type GuardOptions,
-  guardRefusal,
   type IntegrationOptions,
-  isCrossSiteRequest,
   isFormContentType,
-  isStoreError,
   isUnsafeMethod,
-  type ResolvedIntegrationOptions,
+  REPLIES,
+  requireUserReply,
   resolveCsrfTokenOptions,
-  resolveIntegrationOptions,
-  webHeaderTarget,
-  webRequestOrigin,
-  writeSessionHeaders,
+  type SessionPort,
+  sessionPipeline,
 } from './integration.js';
-import { internalsOf, type Session, type SessionData } from './session.js';
-import type { CommitResult, Sessions } from './sessions.js';
+import type { Session, SessionData } from './session.js';
+import type { Sessions } from './sessions.js';
+import {
+  pathAndQuery,
+  replyResponse,
+  respond,
+  type WebResponse,
+  webOptions,
+  webRequestOrigin,
+  webResponseHeaders,
+} from './web.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
-export type { CsrfOptions, CsrfTokenOptions, GuardOptions, IntegrationOptions } from './integration.js';
+export type {
+  CsrfTokenOptions,
+  GuardOptions,
+  IntegrationOptions,
+  OriginCheckOptions,
+} from './integration.js';
 
 /** Options of {@link withSession} and {@link loadSession}. */
 export interface FetchSessionOptions extends IntegrationOptions {
@@ -39,7 +48,7 @@ export interface FetchSessionOptions extends IntegrationOptions {
   ip?: (request: Request) => string | undefined | null;
   /**
    * Trust `X-Forwarded-Proto` and `X-Forwarded-Host` for the request's own origin (the Origin check).
-   * Only behind a proxy that sets them; otherwise list your public origin in `csrf.trustedOrigins`.
+   * Only behind a proxy that sets them; otherwise list your public origin in `originCheck.trustedOrigins`.
    * @default false
    */
   trustProxy?: boolean;
@@ -81,15 +90,19 @@ export function withSession<Data extends SessionData>(
   sessions: Sessions<Data>,
   options: FetchSessionOptions = {},
 ) {
-  const settings = resolveIntegrationOptions(options);
+  const open = sessionPipeline(sessions, options, fetchPort(options));
   return <Args extends unknown[]>(
     handler: (request: Request, session: Session<Data>, ...args: Args) => Response | Promise<Response>,
-  ) =>
-    async (request: Request, ...args: Args): Promise<Response> => {
-      const loaded = await open(sessions, request, settings, options);
-      if (!loaded.ok) return loaded.response;
-      return loaded.respond(await handler(request, loaded.session, ...args));
+  ) => {
+    if (typeof handler !== 'function') {
+      throw new CoatcheckError('INVALID_ARGUMENT', 'withSession(sessions)(handler) needs a handler function');
+    }
+    return async (request: Request, ...args: Args): Promise<Response> => {
+      const opened = await open(request);
+      if ('status' in opened) return replyResponse(opened);
+      return respond(opened, await handler(request, opened.session, ...args));
     };
+  };
 }
 
 /**
@@ -106,35 +119,41 @@ export function loadSession<Data extends SessionData>(
   request: Request,
   options: FetchSessionOptions = {},
 ): Promise<LoadedSession<Data>> {
-  return open(sessions, request, resolveIntegrationOptions(options), options);
+  const open = sessionPipeline(sessions, options, fetchPort(options));
+  return open(request).then((opened): LoadedSession<Data> => {
+    if ('status' in opened) return { ok: false, response: replyResponse(opened) };
+    return {
+      ok: true,
+      session: opened.session,
+      async commit(headers = new Headers()) {
+        await opened.commit({ headers });
+        return headers;
+      },
+      async respond(response) {
+        return respond(opened, response);
+      },
+    };
+  });
 }
 
 /**
- * Guard: a response refusing a request without a valid session (by default: a logged-in one) — 401
- * JSON, or a 303 redirect when `redirectTo` is set — or `null` to go on.
+ * Guard: a response refusing a request without a logged-in user — 401 JSON, or a 303 redirect when
+ * `redirectTo` is set — or `null` to go on.
  *
  * ```ts
- * const refused = await requireSession(request, session, { redirectTo: '/login' });
+ * const refused = await requireUser(request, session, { redirectTo: '/login' });
  * if (refused) return refused;
  * ```
  */
-export async function requireSession<Data extends SessionData>(
+export async function requireUser<Data extends SessionData>(
   request: Request,
   session: Session<Data>,
   options: GuardOptions<Data> = {},
 ): Promise<Response | null> {
   checkGuardOptions(options);
-  const url = new URL(request.url);
-  let refusal: Awaited<ReturnType<typeof guardRefusal>>;
-  try {
-    refusal = await guardRefusal(session, url.pathname + url.search, options);
-  } catch (error) {
-    if (!isStoreError(error)) throw error;
-    return Response.json(ERROR_BODIES.storeUnavailable, { status: 503 });
-  }
-  if (!refusal) return null;
-  if (refusal.status === 401) return Response.json(refusal.body, { status: 401 });
-  return new Response(null, { status: 303, headers: { location: refusal.location } });
+  const url = () => pathAndQuery(request.url);
+  const reply = await requireUserReply(session, url, options, 'withSession() or loadSession()');
+  return reply && replyResponse(reply);
 }
 
 /**
@@ -154,70 +173,16 @@ export async function requireCsrfToken<Data extends SessionData>(
     submitted = (await request.clone().formData()).get(field);
   }
   if (verifyCsrfToken(session, submitted)) return null;
-  return Response.json(ERROR_BODIES.invalidCsrfToken, { status: 403 });
+  return replyResponse(REPLIES.invalidCsrfToken);
 }
 
-async function open<Data extends SessionData>(
-  sessions: Sessions<Data>,
-  request: Request,
-  settings: ResolvedIntegrationOptions,
-  options: FetchSessionOptions,
-): Promise<LoadedSession<Data>> {
-  const onError = options.onError ?? console.error;
-  const crossSite = isCrossSiteRequest(settings, {
-    method: request.method,
-    ownOrigin: webRequestOrigin(request, options.trustProxy ?? false),
-    origin: request.headers.get('origin'),
-    referer: request.headers.get('referer'),
-    secFetchSite: request.headers.get('sec-fetch-site'),
-  });
-  if (crossSite) return { ok: false, response: Response.json(ERROR_BODIES.crossSite, { status: 403 }) };
-  let session: Session<Data>;
-  try {
-    session = await sessions.load({
-      cookie: request.headers.get('cookie'),
-      ip: options.ip?.(request) ?? null,
-      userAgent: request.headers.get('user-agent'),
-    });
-  } catch (error) {
-    if (!isStoreError(error)) throw error;
-    onError(error);
-    return { ok: false, response: Response.json(ERROR_BODIES.storeUnavailable, { status: 503 }) };
-  }
-  const carriedSession = !session.isNew;
-  const write = (headers: Headers, committed: CommitResult['headers']) =>
-    writeSessionHeaders(
-      webHeaderTarget(headers),
-      committed,
-      { carried: carriedSession, read: internalsOf(session).wasRead },
-      settings.cacheControl,
-    );
+function fetchPort(options: FetchSessionOptions): SessionPort<Request, WebResponse> {
+  const { ip, trustProxy } = webOptions(options);
   return {
-    ok: true,
-    session,
-    async commit(headers = new Headers()) {
-      write(headers, (await sessions.commit(session)).headers);
-      return headers;
-    },
-    async respond(response) {
-      let committed: CommitResult['headers'];
-      try {
-        committed = (await sessions.commit(session)).headers;
-      } catch (error) {
-        onError(error);
-        await response.body?.cancel().catch(() => undefined);
-        const { status, body } = failureResponse(error);
-        return Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
-      }
-      try {
-        write(response.headers, committed);
-        return response;
-      } catch {
-        // Immutable headers (Response.redirect(), fetch()): carry the response over to a copy.
-        const copy = new Response(response.body, response);
-        write(copy.headers, committed);
-        return copy;
-      }
-    },
+    method: (request) => request.method,
+    header: (request, name) => request.headers.get(name),
+    ownOrigin: (request) => webRequestOrigin(request, trustProxy),
+    ip: (request) => ip?.(request),
+    ...webResponseHeaders,
   };
 }

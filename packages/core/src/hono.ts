@@ -1,33 +1,45 @@
 /**
- * Hono integration: `app.use(sessionMiddleware(sessions))`, then `c.get('session')`.
+ * Hono integration: `app.use(sessionMiddleware(sessions))`, then `c.get('session')`. Runs the Fetch
+ * integration's path over `c.req.raw` and `c.res`.
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import type { StatusCode } from 'hono/utils/http-status';
 import { verifyCsrfToken } from './csrf.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
-  ERROR_BODIES,
-  failureResponse,
   type GuardOptions,
-  guardRefusal,
   type IntegrationOptions,
-  isCrossSiteRequest,
   isFormContentType,
-  isStoreError,
   isUnsafeMethod,
+  middlewareOrder,
+  REPLIES,
+  type Reply,
+  requireUserReply,
   resolveCsrfTokenOptions,
-  resolveIntegrationOptions,
+  type SessionPort,
+  sessionPipeline,
   tokenInBody,
-  webHeaderTarget,
-  webRequestOrigin,
-  writeSessionHeaders,
 } from './integration.js';
-import { internalsOf, type Session, type SessionData } from './session.js';
+import type { Session, SessionData } from './session.js';
 import type { Sessions } from './sessions.js';
+import {
+  pathAndQuery,
+  respond,
+  type WebResponse,
+  webOptions,
+  webRequestOrigin,
+  webResponseHeaders,
+} from './web.js';
 
 export { csrfToken, verifyCsrfToken } from './csrf.js';
-export type { CsrfOptions, CsrfTokenOptions, GuardOptions, IntegrationOptions } from './integration.js';
+export type {
+  CsrfTokenOptions,
+  GuardOptions,
+  IntegrationOptions,
+  OriginCheckOptions,
+} from './integration.js';
 
 /**
  * Hono environment of an app using sessions: `new Hono<SessionEnv<Data>>()` types `c.get('session')`.
@@ -47,7 +59,7 @@ export interface HonoSessionOptions extends IntegrationOptions {
   ip?: (c: Context) => string | undefined | null;
   /**
    * Trust `X-Forwarded-Proto` and `X-Forwarded-Host` for the request's own origin (the Origin check).
-   * Only behind a proxy that sets them; otherwise list your public origin in `csrf.trustedOrigins`.
+   * Only behind a proxy that sets them; otherwise list your public origin in `originCheck.trustedOrigins`.
    * @default false
    */
   trustProxy?: boolean;
@@ -57,7 +69,7 @@ export interface HonoSessionOptions extends IntegrationOptions {
  * Hono middleware that loads the session into `c.get('session')` and, after the handler, saves it and
  * adds its headers to `c.res`.
  *
- * - Unsafe cross-site requests get 403 before anything is loaded (see `csrf`).
+ * - Unsafe cross-site requests get 403 before anything is loaded (see `originCheck`).
  * - A store outage gets 503 `{ error }`, never an anonymous session; so does a failed save.
  * - Changes made inside a streaming callback after the handler returned are not saved: call
  *   `await session.save()` there.
@@ -66,78 +78,38 @@ export function sessionMiddleware<Data extends SessionData>(
   sessions: Sessions<Data>,
   options: HonoSessionOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
-  const settings = resolveIntegrationOptions(options);
-  const onError = options.onError ?? console.error;
-  const trustProxy = options.trustProxy ?? false;
+  const open = sessionPipeline(sessions, options, honoPort(options));
   return async function coatcheckSession(c, next) {
-    const crossSite = isCrossSiteRequest(settings, {
-      method: c.req.method,
-      ownOrigin: webRequestOrigin(c.req.raw, trustProxy),
-      origin: c.req.header('origin'),
-      referer: c.req.header('referer'),
-      secFetchSite: c.req.header('sec-fetch-site'),
-    });
-    if (crossSite) return c.json(ERROR_BODIES.crossSite, 403);
-    let session: Session<Data>;
-    try {
-      session = await sessions.load({
-        cookie: c.req.header('cookie'),
-        ip: options.ip?.(c) ?? null,
-        userAgent: c.req.header('user-agent'),
-      });
-    } catch (error) {
-      if (!isStoreError(error)) throw error;
-      onError(error);
-      return c.json(ERROR_BODIES.storeUnavailable, 503);
-    }
-    const carriedSession = !session.isNew;
-    c.set('session', session);
+    const opened = await open(c);
+    if ('status' in opened) return send(c, opened);
+    c.set('session', opened.session);
     await next();
-    try {
-      const { headers } = await sessions.commit(session);
-      const use = { carried: carriedSession, read: internalsOf(session).wasRead };
-      let response = c.res;
-      try {
-        writeSessionHeaders(webHeaderTarget(response.headers), headers, use, settings.cacheControl);
-      } catch {
-        // Headers of a Response from fetch() are immutable: write them on a copy.
-        response = new Response(response.body, response);
-        writeSessionHeaders(webHeaderTarget(response.headers), headers, use, settings.cacheControl);
-        replaceResponse(c, response);
-      }
-    } catch (error) {
-      onError(error);
-      await c.res.body?.cancel().catch(() => undefined);
-      const { status, body } = failureResponse(error);
-      replaceResponse(c, Response.json(body, { status, headers: { 'cache-control': 'no-store' } }));
+    const committed = respond(opened, c.res);
+    const response = committed instanceof Promise ? await committed : committed;
+    // Replaced, not merged: assigning over a response makes Hono copy its headers into the new one.
+    if (response !== c.res) {
+      c.res = undefined;
+      c.res = response;
     }
   };
 }
 
 /**
- * Guard middleware: refuses requests without a valid session (by default: a logged-in one) with 401
- * JSON, or a 303 redirect when `redirectTo` is set.
+ * Guard middleware: refuses requests without a logged-in user with 401 JSON, or a 303 redirect when
+ * `redirectTo` is set.
  *
  * ```ts
- * app.get('/account', requireSession({ redirectTo: '/login' }), handler);
+ * app.get('/account', requireUser({ redirectTo: '/login' }), handler);
  * ```
  */
-export function requireSession<Data extends SessionData = SessionData>(
+export function requireUser<Data extends SessionData = SessionData>(
   options: GuardOptions<Data> = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
   checkGuardOptions(options);
-  return async function coatcheckRequireSession(c, next) {
-    const url = new URL(c.req.url);
-    let refusal: Awaited<ReturnType<typeof guardRefusal>>;
-    try {
-      refusal = await guardRefusal(c.get('session'), url.pathname + url.search, options);
-    } catch (error) {
-      if (!isStoreError(error)) throw error;
-      return c.json(ERROR_BODIES.storeUnavailable, 503);
-    }
-    if (!refusal) return next();
-    if (refusal.status === 401) return c.json(refusal.body, 401);
-    return c.redirect(refusal.location, 303);
+  return async function coatcheckRequireUser(c, next) {
+    const url = () => pathAndQuery(c.req.url);
+    const reply = await requireUserReply(c.get('session'), url, options, 'sessionMiddleware()');
+    return reply ? send(c, reply) : next();
   };
 }
 
@@ -153,18 +125,28 @@ export function requireCsrfToken<Data extends SessionData = SessionData>(
   return async function coatcheckRequireCsrfToken(c, next) {
     if (!isUnsafeMethod(c.req.method)) return next();
     const session = c.get('session');
-    if (!session) throw new Error('[coatcheck] requireCsrfToken() runs after sessionMiddleware()');
+    if (!session) throw middlewareOrder('requireCsrfToken()', 'sessionMiddleware()');
     let submitted = c.req.header(header);
     if (submitted === undefined && isFormContentType(c.req.header('content-type'))) {
       submitted = tokenInBody(await c.req.parseBody(), field);
     }
     if (verifyCsrfToken(session, submitted)) return next();
-    return c.json(ERROR_BODIES.invalidCsrfToken, 403);
+    return send(c, REPLIES.invalidCsrfToken);
   };
 }
 
-/** Replaces `c.res` without Hono merging the old response's headers into the new one. */
-function replaceResponse(c: Context, response: Response): void {
-  c.res = undefined;
-  c.res = response;
+function honoPort(options: HonoSessionOptions): SessionPort<Context, WebResponse> {
+  const { ip, trustProxy } = webOptions(options);
+  return {
+    method: (c) => c.req.method,
+    header: (c, name) => c.req.raw.headers.get(name),
+    ownOrigin: (c) => webRequestOrigin(c.req.raw, trustProxy),
+    ip: (c) => ip?.(c),
+    ...webResponseHeaders,
+  };
+}
+
+/** Sends a reply through Hono, keeping the headers earlier middleware set with `c.header()`. */
+function send(c: Context, reply: Reply): Response {
+  return c.newResponse(reply.body, reply.status as StatusCode, reply.headers);
 }

@@ -1,25 +1,26 @@
 import { CoatcheckError, invalidOption } from './errors.js';
-import type { Session, SessionData } from './session.js';
-import type { CommitResult } from './sessions.js';
+import { internalsOf, type Session, type SessionData } from './session.js';
+import type { CommitResult, Sessions } from './sessions.js';
 
 /** Options every framework integration takes. */
 export interface IntegrationOptions {
   /**
-   * Cross-site request protection: unsafe requests (anything but GET, HEAD and OPTIONS) whose `Origin`
-   * (or, without one, `Referer`) is neither the request's own origin nor a trusted one get 403 before the
-   * session is even loaded. `false` turns it off — only do that when something else checks.
+   * Cross-site request protection by origin: unsafe requests (anything but GET, HEAD and OPTIONS) whose
+   * `Origin` (or, without one, `Referer`) is neither the request's own origin nor a trusted one get 403
+   * before the session is even loaded. `false` turns it off — only do that when something else checks.
+   * The synchronizer token for classic forms is a separate guard, `requireCsrfToken()`.
    * @default {} (on, no extra trusted origins)
    */
-  csrf?: CsrfOptions | false;
+  originCheck?: OriginCheckOptions | false;
   /**
    * `Cache-Control` for responses to requests that carried a live session, when the app set none itself:
    * such responses are personal, so no shared cache may keep them. Responses that set or clear the
-   * cookie get `no-store` from the core regardless. `false` leaves it to the app. Either way, every
-   * response that depends on the session (it carried one, the app read it, or the response sets or
+   * cookie get the core's `setCookieCacheControl` regardless. `false` leaves it to the app. Either way,
+   * every response that depends on the session (it carried one, the app read it, or the response sets or
    * clears the cookie) gets `Vary: Cookie`.
    * @default 'private, no-store'
    */
-  cacheControl?: string | false;
+  sessionCacheControl?: string | false;
   /**
    * Called with the errors the integration answers itself (503 on a store outage, 500 otherwise), for
    * your logs.
@@ -28,8 +29,8 @@ export interface IntegrationOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Options of the Origin check. */
-export interface CsrfOptions {
+/** Options of the Origin check (`originCheck`). */
+export interface OriginCheckOptions {
   /**
    * Other origins allowed to send unsafe requests (`'https://app.example.com'`): scheme, host and port,
    * no path. The request's own origin is always allowed.
@@ -46,11 +47,12 @@ export interface CsrfOptions {
   allowMissingOrigin?: boolean;
 }
 
-/** Options of the guard that refuses requests without a valid session (`requireSession`). */
+/** Options of `requireUser()`, the guard that refuses requests without a logged-in user. */
 export interface GuardOptions<Data extends SessionData = SessionData> {
   /**
-   * Decides whether the session is valid for this route. Return `false` to refuse.
-   * @default a logged-in session: `(session) => session.userId !== null`
+   * Further checks once a user is logged in (a role, `session.isFresh()`); return `false` to refuse. A
+   * session without a user is refused before it is asked.
+   * @default undefined (any logged-in user passes)
    */
   verify?: (session: Session<Data>) => boolean | Promise<boolean>;
   /**
@@ -73,56 +75,314 @@ export interface CsrfTokenOptions {
   header?: string;
 }
 
+/**
+ * The data type of an integration's session: what the app declared by merging into that integration's
+ * `SessionData` interface, or any JSON values when it declared nothing. A mapped copy rather than the
+ * interface itself, because only the copy has the index signature the core's `SessionData` asks for.
+ */
+export type DeclaredSessionData<Declared> = keyof Declared extends never
+  ? SessionData
+  : { [Key in keyof Declared]: Declared[Key] };
+
 /** Integration options after defaults and validation. @internal */
 export interface ResolvedIntegrationOptions {
   /** Normalised trusted origins, or `null` when the Origin check is off. */
   trustedOrigins: ReadonlySet<string> | null;
   allowMissingOrigin: boolean;
-  cacheControl: string | false;
+  sessionCacheControl: string | false;
 }
-
-/** JSON bodies of the responses the integrations send themselves. */
-export const ERROR_BODIES = {
-  crossSite: { error: 'Cross-site request refused' },
-  unauthenticated: { error: 'Authentication required' },
-  invalidCsrfToken: { error: 'Invalid or missing CSRF token' },
-  storeUnavailable: { error: 'Session store unavailable, try again later' },
-  saveFailed: { error: 'Session could not be saved' },
-} as const;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Validates integration options once, when the middleware or plugin is created. @internal */
 export function resolveIntegrationOptions(options: IntegrationOptions = {}): ResolvedIntegrationOptions {
   if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
-  const { csrf = {}, cacheControl = 'private, no-store', onError } = options;
+  const { originCheck = {}, sessionCacheControl = 'private, no-store', onError } = options;
   if (onError !== undefined && typeof onError !== 'function') invalidOption('onError', 'must be a function');
-  if (cacheControl !== false && (typeof cacheControl !== 'string' || /[\r\n]/.test(cacheControl))) {
-    invalidOption('cacheControl', 'must be a header value or false');
+  if (
+    sessionCacheControl !== false &&
+    (typeof sessionCacheControl !== 'string' || /[\r\n]/.test(sessionCacheControl))
+  ) {
+    invalidOption('sessionCacheControl', 'must be a header value or false');
   }
-  if (csrf === false) return { trustedOrigins: null, allowMissingOrigin: true, cacheControl };
-  if (typeof csrf !== 'object' || csrf === null) invalidOption('csrf', 'must be an object or false');
-  const { trustedOrigins = [], allowMissingOrigin = true } = csrf;
-  if (!Array.isArray(trustedOrigins)) invalidOption('csrf.trustedOrigins', 'must be an array of origins');
-  if (typeof allowMissingOrigin !== 'boolean') invalidOption('csrf.allowMissingOrigin', 'must be a boolean');
+  if (originCheck === false) return { trustedOrigins: null, allowMissingOrigin: true, sessionCacheControl };
+  if (typeof originCheck !== 'object' || originCheck === null) {
+    invalidOption('originCheck', 'must be an object or false');
+  }
+  const { trustedOrigins = [], allowMissingOrigin = true } = originCheck;
+  if (!Array.isArray(trustedOrigins)) {
+    invalidOption('originCheck.trustedOrigins', 'must be an array of origins');
+  }
+  if (typeof allowMissingOrigin !== 'boolean') {
+    invalidOption('originCheck.allowMissingOrigin', 'must be a boolean');
+  }
   const origins = trustedOrigins.map((origin, index) => {
     const normalised = typeof origin === 'string' ? originOf(origin) : null;
     if (!normalised || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.test(origin)) {
       invalidOption(
-        `csrf.trustedOrigins[${index}]`,
+        `originCheck.trustedOrigins[${index}]`,
         `must be an origin like "https://app.example.com" (got ${JSON.stringify(origin)})`,
       );
     }
     return normalised;
   });
-  return { trustedOrigins: new Set(origins), allowMissingOrigin, cacheControl };
+  return { trustedOrigins: new Set(origins), allowMissingOrigin, sessionCacheControl };
 }
+
+// ——— the pipeline ———
+
+/**
+ * Response header access over a framework's response: the half of {@link SessionPort} that writes.
+ * @internal
+ */
+export interface ResponseHeaders<Res> {
+  getHeader(response: Res, name: string): string | null | undefined;
+  setHeader(response: Res, name: string, value: string): void;
+  appendHeader(response: Res, name: string, value: string): void;
+}
+
+/**
+ * How the pipeline reaches one framework: it reads the request and writes response headers. Every member
+ * takes the request or the response, so one port serves every request. The responses the pipeline makes
+ * itself come back as a {@link Reply} for the framework to send, since Fastify's `onSend` and a Fetch
+ * handler return their response rather than send it.
+ * @internal
+ */
+export interface SessionPort<Req, Res> extends ResponseHeaders<Res> {
+  method(request: Req): string;
+  /** A request header, by lower-case name. */
+  header(request: Req, name: string): string | null | undefined;
+  /** The request's own origin (`https://shop.example`) as the framework resolves it; asked of unsafe requests only. */
+  ownOrigin(request: Req): string | null | undefined;
+  /** The client address, recorded with the session. */
+  ip(request: Req): string | null | undefined;
+  /** Where failures go when the app passed no `onError`. @default console.error */
+  log?(request: Req, error: unknown): void;
+}
+
+/** A response the integration makes itself: a refusal, an outage, a guard's answer. @internal */
+export interface Reply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** `null` for no body (a redirect). */
+  readonly body: string | null;
+}
+
+// Never cached: a shared cache must not serve one visitor's refusal, or a passing outage, to others.
+const JSON_HEADERS = Object.freeze({
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+});
+
+function jsonReply(status: number, error: string): Reply {
+  return Object.freeze({ status, headers: JSON_HEADERS, body: JSON.stringify({ error }) });
+}
+
+/** The JSON replies of the integrations. @internal */
+export const REPLIES = {
+  crossSite: jsonReply(403, 'Cross-site request refused'),
+  unauthenticated: jsonReply(401, 'Authentication required'),
+  invalidCsrfToken: jsonReply(403, 'Invalid or missing CSRF token'),
+  storeUnavailable: jsonReply(503, 'Session store unavailable, try again later'),
+  saveFailed: jsonReply(500, 'Session could not be saved'),
+} as const;
+
+/** What every session of one pipeline shares. */
+interface Pipeline<Data extends SessionData, Req, Res> {
+  readonly sessions: Sessions<Data>;
+  readonly port: SessionPort<Req, Res>;
+  readonly sessionCacheControl: string | false;
+  report(request: Req, error: unknown): void;
+}
+
+/**
+ * The request pipeline every integration runs, written once: the Origin check, loading the session (503
+ * when the store is down), and — through the {@link OpenedSession} — the commit, the session's headers and
+ * the error response when the save fails. Checks `sessions` and `options` now, so bad configuration fails
+ * when the middleware is created, naming the option.
+ * @returns the function that opens one request's session: an {@link OpenedSession}, or the {@link Reply}
+ *   that refuses the request (403 cross-site, 503 store down). Errors other than the store's are thrown,
+ *   for the framework's own error handling.
+ * @internal
+ */
+export function sessionPipeline<Data extends SessionData, Req, Res>(
+  sessions: Sessions<Data>,
+  options: IntegrationOptions | undefined,
+  port: SessionPort<Req, Res>,
+): (request: Req) => Promise<OpenedSession<Data, Req, Res> | Reply> {
+  if (typeof sessions?.load !== 'function' || typeof sessions.commit !== 'function') {
+    invalidOption('sessions', 'must be the manager returned by createSessions()');
+  }
+  const settings = resolveIntegrationOptions(options);
+  const onError = options?.onError;
+  const pipeline: Pipeline<Data, Req, Res> = {
+    sessions,
+    port,
+    sessionCacheControl: settings.sessionCacheControl,
+    report(request, error) {
+      if (onError) onError(error);
+      else if (port.log) port.log(request, error);
+      else console.error(error);
+    },
+  };
+  return async (request) => {
+    const method = port.method(request);
+    if (
+      settings.trustedOrigins &&
+      isUnsafeMethod(method) &&
+      isCrossSiteRequest(settings, {
+        method,
+        ownOrigin: port.ownOrigin(request),
+        origin: port.header(request, 'origin'),
+        referer: port.header(request, 'referer'),
+        secFetchSite: port.header(request, 'sec-fetch-site'),
+      })
+    ) {
+      return REPLIES.crossSite;
+    }
+    let session: Session<Data>;
+    try {
+      session = await sessions.load({
+        cookie: port.header(request, 'cookie'),
+        ip: port.ip(request),
+        userAgent: port.header(request, 'user-agent'),
+      });
+    } catch (error) {
+      if (!isStoreError(error)) throw error;
+      pipeline.report(request, error);
+      return REPLIES.storeUnavailable;
+    }
+    return new OpenedSession(pipeline, request, session);
+  };
+}
+
+/** One request's session, from loading to commit. @internal */
+export class OpenedSession<Data extends SessionData, Req, Res> {
+  readonly session: Session<Data>;
+  readonly #pipeline: Pipeline<Data, Req, Res>;
+  readonly #request: Req;
+  /** The request carried a live session, so its responses are personal. */
+  readonly #carried: boolean;
+
+  constructor(pipeline: Pipeline<Data, Req, Res>, request: Req, session: Session<Data>) {
+    this.#pipeline = pipeline;
+    this.#request = request;
+    this.session = session;
+    this.#carried = !session.isNew;
+  }
+
+  /**
+   * Saves the session if anything is due (changes, a touch, a cookie to set or clear), then writes its
+   * headers to `response`. With nothing due it writes them at once and returns nothing: no promise, no
+   * store call. Otherwise the promise settles once the headers are written, or rejects with the save's
+   * error, for {@link OpenedSession.fail}.
+   */
+  commit(response: Res): Promise<void> | undefined {
+    const { session } = this;
+    if (!commitIsDue(session)) {
+      this.#writeHeaders(response, []);
+      return undefined;
+    }
+    return this.#pipeline.sessions
+      .commit(session)
+      .then(({ headers }) => this.#writeHeaders(response, headers));
+  }
+
+  /**
+   * Reports a failed commit and returns the response that replaces the app's: 503 when the store is down
+   * (or writers kept racing), 500 otherwise.
+   */
+  fail(error: unknown): Reply {
+    this.report(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    return isStoreError(error) || code === 'CONFLICT_RETRIES_EXHAUSTED'
+      ? REPLIES.storeUnavailable
+      : REPLIES.saveFailed;
+  }
+
+  /** Reports an error to `onError` (or the framework's log). */
+  report(error: unknown): void {
+    this.#pipeline.report(this.#request, error);
+  }
+
+  #writeHeaders(response: Res, committed: CommitResult['headers']): void {
+    const { port, sessionCacheControl } = this.#pipeline;
+    writeSessionHeaders(
+      port,
+      response,
+      committed,
+      { carried: this.#carried, read: sessionWasRead(this.session) },
+      sessionCacheControl,
+    );
+  }
+}
+
+/** What a response's headers depend on, beyond what the commit returned. @internal */
+export interface SessionUse {
+  /** The request carried a live session. */
+  carried: boolean;
+  /** The app read the session. */
+  read: boolean;
+}
+
+/**
+ * Writes what a committed session adds to a response: the core's headers (`Set-Cookie` appended, the
+ * `Cache-Control` of a cookie change overriding the app's); when the request carried a live session, the
+ * private `Cache-Control` unless the app chose one; and `Vary: Cookie` whenever the response depends on
+ * the session.
+ * @internal
+ */
+export function writeSessionHeaders<Res>(
+  port: ResponseHeaders<Res>,
+  response: Res,
+  committed: CommitResult['headers'],
+  use: SessionUse,
+  sessionCacheControl: string | false,
+): void {
+  let setsCookie = false;
+  for (const [name, value] of committed) {
+    if (name.toLowerCase() === 'set-cookie') {
+      port.appendHeader(response, name, value);
+      setsCookie = true;
+    } else port.setHeader(response, name, value);
+  }
+  if (use.carried && sessionCacheControl && !port.getHeader(response, 'cache-control')) {
+    port.setHeader(response, 'Cache-Control', sessionCacheControl);
+  }
+  // Caches must key every response built from the session on Cookie, the first one of a new session
+  // included; otherwise one visitor's page, or the anonymous one, is served to a request with another cookie.
+  if (use.carried || use.read || setsCookie) {
+    const vary = port.getHeader(response, 'vary');
+    if (!vary) port.setHeader(response, 'Vary', 'Cookie');
+    else if (!/(^|,)\s*(\*|cookie)\s*(?=,|$)/i.test(vary))
+      port.setHeader(response, 'Vary', `${vary}, Cookie`);
+  }
+}
+
+// The integrations' only reads of a session's internals, kept here so a change to the session model has
+// one place to follow.
+
+/** `true` once the app read anything of the session: the response then depends on the cookie. @internal */
+export function sessionWasRead(session: Session<SessionData>): boolean {
+  return internalsOf(session).wasRead;
+}
+
+/**
+ * `true` when committing has work to do: changes to save, a touch due, a cookie to set or clear. When it
+ * has none, `sessions.commit()` would return no headers, so the pipeline skips it and its promise.
+ */
+function commitIsDue(session: Session<SessionData>): boolean {
+  const state = internalsOf(session);
+  return state.mutations.length > 0 || state.needsTouch || state.cookie !== 'none';
+}
+
+// ——— the Origin check ———
 
 /** What the Origin check needs to know about a request. @internal */
 export interface OriginFacts {
   method: string;
   /** The request's own origin, e.g. `https://example.com` (from the framework's protocol and host). */
-  ownOrigin: string | null;
+  ownOrigin: string | null | undefined;
   origin: string | null | undefined;
   referer: string | null | undefined;
   secFetchSite: string | null | undefined;
@@ -136,13 +396,13 @@ export interface OriginFacts {
  */
 export function isCrossSiteRequest(settings: ResolvedIntegrationOptions, facts: OriginFacts): boolean {
   const trusted = settings.trustedOrigins;
-  if (!trusted || SAFE_METHODS.has(facts.method.toUpperCase())) return false;
-  const ownOrigin = facts.ownOrigin ? originOf(facts.ownOrigin) : null;
+  if (!trusted || !isUnsafeMethod(facts.method)) return false;
   const claimed = facts.origin || facts.referer;
   if (claimed) {
     // `Origin: null` (sandboxed frames, privacy redirects) parses to no origin: refused.
     const origin = originOf(claimed);
-    return origin === null || (origin !== ownOrigin && !trusted.has(origin));
+    if (origin === null) return true;
+    return !trusted.has(origin) && origin !== (facts.ownOrigin ? originOf(facts.ownOrigin) : null);
   }
   if (facts.secFetchSite) return facts.secFetchSite !== 'same-origin' && facts.secFetchSite !== 'none';
   return !settings.allowMissingOrigin;
@@ -152,23 +412,6 @@ export function isCrossSiteRequest(settings: ResolvedIntegrationOptions, facts: 
 export function ownOriginOf(protocol: string | undefined, host: string | undefined): string | null {
   if (!protocol || !host) return null;
   return originOf(`${protocol.replace(/:$/, '')}://${host}`);
-}
-
-/**
- * The own origin of a Web `Request`: its URL's, or with `trustProxy` the one `X-Forwarded-Proto` and
- * `X-Forwarded-Host` describe (first entry each: the client-facing proxy's).
- * @internal
- */
-export function webRequestOrigin(request: Request, trustProxy: boolean): string | null {
-  const url = new URL(request.url);
-  if (!trustProxy) return url.origin;
-  const first = (name: string) => request.headers.get(name)?.split(',')[0]?.trim() || undefined;
-  return ownOriginOf(first('x-forwarded-proto') ?? url.protocol, first('x-forwarded-host') ?? url.host);
-}
-
-/** `true` for the content types of HTML form posts. @internal */
-export function isFormContentType(contentType: string | null | undefined): boolean {
-  return /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(contentType ?? '');
 }
 
 function originOf(url: string): string | null {
@@ -199,40 +442,37 @@ export function isStoreError(error: unknown): boolean {
   );
 }
 
-/**
- * The response for an error the integration answers itself: 503 when the store is down (or writers kept
- * racing), 500 otherwise.
- * @internal
- */
-export function failureResponse(error: unknown): { status: 500 | 503; body: { error: string } } {
-  const code = (error as { code?: unknown } | null)?.code;
-  return isStoreError(error) || code === 'CONFLICT_RETRIES_EXHAUSTED'
-    ? { status: 503, body: ERROR_BODIES.storeUnavailable }
-    : { status: 500, body: ERROR_BODIES.saveFailed };
+// ——— guards ———
+
+/** The error of a guard registered before the session middleware that it needs. @internal */
+export function middlewareOrder(guard: string, middleware: string): CoatcheckError {
+  return new CoatcheckError('MIDDLEWARE_ORDER', `${guard} runs after ${middleware}; register that first`);
 }
 
-/** How a guard refuses a request: a JSON 401 or a 303 redirect. @internal */
-export type Refusal =
-  | { status: 401; body: typeof ERROR_BODIES.unauthenticated }
-  | { status: 303; location: string };
-
-/** Runs a guard: `null` lets the request through. @internal */
-export async function guardRefusal<Data extends SessionData>(
-  session: Session<Data> | undefined,
-  url: string,
+/**
+ * Runs `requireUser()`: `null` lets the request through; otherwise the refusal — 401 JSON, or a 303 to
+ * `redirectTo` — or 503 when `verify` met a store outage.
+ * @param url the refused request's path and query, asked only for a `redirectTo` function.
+ * @param middleware what has to run first, for the `MIDDLEWARE_ORDER` error when it did not.
+ * @internal
+ */
+export async function requireUserReply<Data extends SessionData>(
+  session: Session<Data> | null | undefined,
+  url: () => string,
   options: GuardOptions<Data>,
-): Promise<Refusal | null> {
-  if (!session) {
-    throw new CoatcheckError(
-      'INVALID_ARGUMENT',
-      'requireSession() runs after the session middleware; register that first',
-    );
+  middleware: string,
+): Promise<Reply | null> {
+  if (!session) throw middlewareOrder('requireUser()', middleware);
+  try {
+    if (session.userId !== null && (!options.verify || (await options.verify(session)))) return null;
+  } catch (error) {
+    if (!isStoreError(error)) throw error;
+    return REPLIES.storeUnavailable;
   }
-  const verify = options.verify ?? ((candidate: Session<Data>) => candidate.userId !== null);
-  if (await verify(session)) return null;
   const { redirectTo } = options;
-  if (redirectTo === undefined) return { status: 401, body: ERROR_BODIES.unauthenticated };
-  return { status: 303, location: typeof redirectTo === 'function' ? redirectTo(url) : redirectTo };
+  if (redirectTo === undefined) return REPLIES.unauthenticated;
+  const location = typeof redirectTo === 'function' ? redirectTo(url()) : redirectTo;
+  return { status: 303, headers: { location }, body: null };
 }
 
 /** Checks guard options when the guard is created. @internal */
@@ -264,58 +504,7 @@ export function tokenInBody(body: unknown, field: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Header access over a framework's response, so one function writes the session headers everywhere. @internal */
-export interface HeaderTarget {
-  get(name: string): string | undefined;
-  set(name: string, value: string): void;
-  append(name: string, value: string): void;
-}
-
-/** What a response's headers depend on, beyond what the commit returned. @internal */
-export interface SessionUse {
-  /** The request carried a live session. */
-  carried: boolean;
-  /** The app read the session (`Session.wasRead`). */
-  read: boolean;
-}
-
-/**
- * Writes what a committed session adds to a response: the core's headers (`Set-Cookie` appended, the
- * `Cache-Control: no-store` of a cookie change overriding the app's); when the request carried a live
- * session, the private `Cache-Control` unless the app chose one; and `Vary: Cookie` whenever the response
- * depends on the session.
- * @internal
- */
-export function writeSessionHeaders(
-  target: HeaderTarget,
-  committed: CommitResult['headers'],
-  use: SessionUse,
-  cacheControl: string | false,
-): void {
-  let setsCookie = false;
-  for (const [name, value] of committed) {
-    if (name.toLowerCase() === 'set-cookie') {
-      target.append(name, value);
-      setsCookie = true;
-    } else target.set(name, value);
-  }
-  if (use.carried && cacheControl && !target.get('cache-control')) target.set('Cache-Control', cacheControl);
-  // Caches must key every response built from the session on Cookie, the first one of a new session
-  // included; otherwise one visitor's page, or the anonymous one, is served to a request with another cookie.
-  if (use.carried || use.read || setsCookie) varyOnCookie(target);
-}
-
-function varyOnCookie(target: HeaderTarget): void {
-  const vary = target.get('vary');
-  if (!vary) target.set('Vary', 'Cookie');
-  else if (!/(^|,)\s*(\*|cookie)\s*(?=,|$)/i.test(vary)) target.set('Vary', `${vary}, Cookie`);
-}
-
-/** {@link HeaderTarget} over Web `Headers`. @internal */
-export function webHeaderTarget(headers: Headers): HeaderTarget {
-  return {
-    get: (name) => headers.get(name) ?? undefined,
-    set: (name, value) => headers.set(name, value),
-    append: (name, value) => headers.append(name, value),
-  };
+/** `true` for the content types of HTML form posts. @internal */
+export function isFormContentType(contentType: string | null | undefined): boolean {
+  return /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(contentType ?? '');
 }

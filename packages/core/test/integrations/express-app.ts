@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import supertest from 'supertest';
-import { csrfToken, requireCsrfToken, requireSession, sessionMiddleware } from '../../src/express.js';
+import { csrfToken, requireCsrfToken, requireUser, sessionMiddleware } from '../../src/express.js';
 import { type AppSetup, type Harness, replyFromNode, type SendInit } from './harness.js';
 
 declare module '../../src/express.js' {
@@ -37,10 +37,10 @@ export function buildExpressApp(createApp: typeof express, { sessions, options }
     await req.session.destroy();
     res.status(204).end();
   });
-  app.get('/me', requireSession(), (req, res) => {
+  app.get('/me', requireUser(), (req, res) => {
     res.json({ userId: req.session.userId });
   });
-  app.get('/account', requireSession({ redirectTo: '/login' }), (req, res) => {
+  app.get('/account', requireUser({ redirectTo: '/login' }), (req, res) => {
     res.send(`account of ${req.session.userId}`);
   });
   app.get('/form', (req, res) => {

@@ -186,7 +186,7 @@ for (const [name, createApp] of versions) {
       expect(reply.setCookies).toHaveLength(1);
     });
 
-    it('ends the connection, without crashing, when a held writeHead carries an invalid header', async () => {
+    it('throws an invalid header given to writeHead into the handler, as Node does', async () => {
       const errors: unknown[] = [];
       const app = createApp();
       app.use(sessionMiddleware(createCartSessions(), { onError: (error) => errors.push(error) }));
@@ -195,10 +195,53 @@ for (const [name, createApp] of versions) {
         res.writeHead(200, { 'X-Bad': 'line\nbreak' });
         res.end('never sent');
       });
+      app.use((error: { code?: string }, _req: unknown, res: express5.Response, _next: unknown) => {
+        res.status(500).send(error.code);
+      });
+      harness = await serveExpress(app);
+      const reply = await harness.send('/bad');
+      expect(reply.status).toBe(500);
+      expect(reply.text).toBe('ERR_INVALID_CHAR');
+      expect(reply.headers.get('x-bad')).toBeNull();
+      // The session change still went out with the error page.
+      expect(reply.setCookies).toHaveLength(1);
+      expect(errors).toEqual([]);
+    });
+
+    it('ends the connection, without crashing, when a held call throws on replay', async () => {
+      const errors: unknown[] = [];
+      const app = createApp();
+      app.use(sessionMiddleware(createCartSessions(), { onError: (error) => errors.push(error) }));
+      app.get('/bad', (req, res) => {
+        req.session.set('flag', true);
+        res.write('a');
+        // Node refuses a second writeHead once the first write sent the headers; held, it throws on replay.
+        res.writeHead(200);
+        res.end();
+      });
       harness = await serveExpress(app);
       await expect(harness.send('/bad')).rejects.toThrow();
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ code: 'ERR_INVALID_CHAR' });
+      expect(errors[0]).toMatchObject({ code: 'ERR_HTTP_HEADERS_SENT' });
+    });
+
+    it('lets writes straight through when there is nothing to save', async () => {
+      const app = createApp();
+      app.use(sessionMiddleware(createCartSessions()));
+      app.get('/write', (req, res) => {
+        const change = req.query.change === '1';
+        if (change) req.session.set('flag', true);
+        // A held write reports backpressure (false) until the save is done; a real one has room (true).
+        const flowing = res.write('written ');
+        res.end(String(flowing));
+      });
+      harness = await serveExpress(app);
+      const unchanged = await harness.send('/write');
+      expect(unchanged.text).toBe('written true');
+      expect(unchanged.setCookies).toEqual([]);
+      const changed = await harness.send('/write?change=1');
+      expect(changed.text).toBe('written false');
+      expect(changed.setCookies).toHaveLength(1);
     });
 
     it('records the client ip and user agent from Express', async () => {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { csrfToken, requireCsrfToken, requireSession, sessionPlugin } from '../../src/fastify.js';
+import { csrfToken, requireCsrfToken, requireUser, sessionPlugin } from '../../src/fastify.js';
 import { createSessions, MemoryStore } from '../../src/index.js';
 import {
   type AppSetup,
@@ -55,10 +55,10 @@ async function buildFastifyApp({ sessions, options }: AppSetup, extend?: (app: F
     await request.session.destroy();
     return reply.code(204).send();
   });
-  app.get('/me', { preHandler: requireSession() }, async (request) => ({ userId: request.session.userId }));
+  app.get('/me', { preHandler: requireUser() }, async (request) => ({ userId: request.session.userId }));
   app.get(
     '/account',
-    { preHandler: requireSession({ redirectTo: '/login' }) },
+    { preHandler: requireUser({ redirectTo: '/login' }) },
     async (request) => `account of ${request.session.userId}`,
   );
   app.get('/form', async (request) => ({ token: csrfToken(request.session) }));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { csrfToken, loadSession, requireCsrfToken, requireSession, withSession } from '../../src/fetch.js';
+import { csrfToken, loadSession, requireCsrfToken, requireUser, withSession } from '../../src/fetch.js';
 import type { Session } from '../../src/index.js';
 import {
   type AppSetup,
@@ -43,9 +43,9 @@ function buildFetchHandler({ sessions, options }: AppSetup) {
       return new Response(null, { status: 204 });
     },
     'GET /me': async (request, session) =>
-      (await requireSession(request, session)) ?? Response.json({ userId: session.userId }),
+      (await requireUser(request, session)) ?? Response.json({ userId: session.userId }),
     'GET /account': async (request, session) =>
-      (await requireSession(request, session, { redirectTo: '/login' })) ??
+      (await requireUser(request, session, { redirectTo: '/login' })) ??
       new Response(`account of ${session.userId}`),
     'GET /form': (_request, session) => Response.json({ token: csrfToken(session) }),
     'POST /form': async (request, session) =>

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   csrfToken,
   requireCsrfToken,
-  requireSession,
+  requireUser,
   type SessionEnv,
   sessionMiddleware,
 } from '../../src/hono.js';
@@ -49,8 +49,8 @@ function buildHonoApp({ sessions, options }: AppSetup) {
     await c.get('session').destroy();
     return c.body(null, 204);
   });
-  app.get('/me', requireSession(), (c) => c.json({ userId: c.get('session').userId }));
-  app.get('/account', requireSession({ redirectTo: '/login' }), (c) =>
+  app.get('/me', requireUser(), (c) => c.json({ userId: c.get('session').userId }));
+  app.get('/account', requireUser({ redirectTo: '/login' }), (c) =>
     c.text(`account of ${c.get('session').userId}`),
   );
   app.get('/form', (c) => c.json({ token: csrfToken(c.get('session')) }));

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IntegrationOptions } from '../../src/integration.js';
 import { cookieFrom, createCartSessions, FlakyStore, type Harness, type StartApp } from './harness.js';
 
@@ -29,9 +29,13 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
       errors.length = 0;
       harness = await start({
         sessions,
-        options: { csrf: { trustedOrigins: [TRUSTED] }, onError: (error) => errors.push(error), ...options },
+        options: {
+          originCheck: { trustedOrigins: [TRUSTED] },
+          onError: (error) => errors.push(error),
+          ...options,
+        },
       });
-      return { app: harness, store };
+      return { app: harness, store, sessions };
     }
 
     afterEach(async () => {
@@ -154,6 +158,23 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
       expect(cart.json()).toEqual({ cart: ['pear'], userId: null });
     });
 
+    it('commits a request that changes nothing without asking the store', async () => {
+      const { app: server, sessions } = await app();
+      const cookie = cookieFrom(await server.send('/cart', { method: 'POST', json: { item: 'apple' } }));
+      const commit = vi.spyOn(sessions, 'commit');
+
+      const cart = await server.send('/cart', { cookie });
+      expect(cart.json()).toEqual({ cart: ['apple'], userId: null });
+      expect(cart.headers.get('cache-control')).toBe('private, no-store');
+      expect(cart.headers.get('vary')).toMatch(/\bCookie\b/i);
+      expect((await server.send('/public')).text).toBe('hello');
+      expect((await server.send('/me', { cookie })).status).toBe(401);
+      expect(commit).not.toHaveBeenCalled();
+
+      await server.send('/cart', { method: 'POST', cookie, json: { item: 'pear' } });
+      expect(commit).toHaveBeenCalledTimes(1);
+    });
+
     describe('Origin check', () => {
       async function withCart() {
         const { app: server, store } = await app();
@@ -214,7 +235,7 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
         const { add } = await withCart();
         expect((await add({})).status).toBe(200);
         await harness?.close();
-        const { app: strict } = await app({ csrf: { allowMissingOrigin: false } });
+        const { app: strict } = await app({ originCheck: { allowMissingOrigin: false } });
         expect((await strict.send('/cart', { method: 'POST', json: { item: 'x' } })).status).toBe(403);
       });
 
@@ -222,7 +243,7 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
         const { server, cookie } = await withCart();
         expect((await server.send('/cart', { cookie, headers: { origin: EVIL } })).status).toBe(200);
         await harness?.close();
-        const { app: open } = await app({ csrf: false });
+        const { app: open } = await app({ originCheck: false });
         const reply = await open.send('/cart', {
           method: 'POST',
           headers: { origin: EVIL },
@@ -337,8 +358,8 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
         expect(login.headers.get('cache-control')).toBe('no-store');
       });
 
-      it('leaves Cache-Control to the app with cacheControl: false', async () => {
-        const { app: server } = await app({ cacheControl: false });
+      it('leaves Cache-Control to the app with sessionCacheControl: false', async () => {
+        const { app: server } = await app({ sessionCacheControl: false });
         const cookie = cookieFrom(await server.send('/cart', { method: 'POST', json: { item: 'apple' } }));
         const reply = await server.send('/cart', { cookie });
         expect(reply.headers.get('cache-control')).toBeNull();

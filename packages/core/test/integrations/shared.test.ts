@@ -1,30 +1,47 @@
-import { describe, expect, it } from 'vitest';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Context } from 'hono';
+import { describe, expect, it, vi } from 'vitest';
 import { csrfToken, verifyCsrfToken } from '../../src/csrf.js';
-import { requireSession as expressGuard, sessionMiddleware as expressSessions } from '../../src/express.js';
-import { sessionPlugin } from '../../src/fastify.js';
-import { withSession } from '../../src/fetch.js';
-import { sessionMiddleware as honoSessions } from '../../src/hono.js';
+import {
+  requireCsrfToken as expressCsrfGuard,
+  requireUser as expressGuard,
+  sessionMiddleware as expressSessions,
+} from '../../src/express.js';
+import {
+  requireCsrfToken as fastifyCsrfGuard,
+  requireUser as fastifyGuard,
+  sessionPlugin,
+} from '../../src/fastify.js';
+import { requireUser as fetchGuard, withSession } from '../../src/fetch.js';
+import {
+  requireCsrfToken as honoCsrfGuard,
+  requireUser as honoGuard,
+  sessionMiddleware as honoSessions,
+} from '../../src/hono.js';
 import { createSessions, MemoryStore } from '../../src/index.js';
 import {
   isCrossSiteRequest,
   resolveIntegrationOptions,
-  webHeaderTarget,
+  type SessionPort,
+  sessionPipeline,
+  sessionWasRead,
   writeSessionHeaders,
 } from '../../src/integration.js';
-import { CSRF_KEY, internalsOf, readInternal } from '../../src/session.js';
-import { SECRET } from './harness.js';
+import { CSRF_KEY } from '../../src/session.js';
+import { type WebResponse, webResponseHeaders } from '../../src/web.js';
+import { createCartSessions, FlakyStore, SECRET } from './harness.js';
 
 const sessions = createSessions({ store: new MemoryStore(), secrets: [SECRET] });
 
 describe('integration options', () => {
   it.each([
-    [{ csrf: { trustedOrigins: ['https://app.example.com/path'] } }, 'csrf.trustedOrigins[0]'],
-    [{ csrf: { trustedOrigins: ['app.example.com'] } }, 'csrf.trustedOrigins[0]'],
-    [{ csrf: { trustedOrigins: ['https://ok.example', 'null'] } }, 'csrf.trustedOrigins[1]'],
-    [{ csrf: { trustedOrigins: 'https://app.example.com' } }, 'csrf.trustedOrigins'],
-    [{ csrf: { allowMissingOrigin: 'yes' } }, 'csrf.allowMissingOrigin'],
-    [{ csrf: true }, 'csrf'],
-    [{ cacheControl: 'private\r\nSet-Cookie: x=1' }, 'cacheControl'],
+    [{ originCheck: { trustedOrigins: ['https://app.example.com/path'] } }, 'originCheck.trustedOrigins[0]'],
+    [{ originCheck: { trustedOrigins: ['app.example.com'] } }, 'originCheck.trustedOrigins[0]'],
+    [{ originCheck: { trustedOrigins: ['https://ok.example', 'null'] } }, 'originCheck.trustedOrigins[1]'],
+    [{ originCheck: { trustedOrigins: 'https://app.example.com' } }, 'originCheck.trustedOrigins'],
+    [{ originCheck: { allowMissingOrigin: 'yes' } }, 'originCheck.allowMissingOrigin'],
+    [{ originCheck: true }, 'originCheck'],
+    [{ sessionCacheControl: 'private\r\nSet-Cookie: x=1' }, 'sessionCacheControl'],
     [{ onError: 'log' }, 'onError'],
   ])('refuses %j at construction, naming the option', (options, option) => {
     for (const create of [
@@ -33,8 +50,39 @@ describe('integration options', () => {
       () => withSession(sessions, options as never),
     ]) {
       expect(create).toThrow(
-        expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining(option) }),
+        expect.objectContaining({
+          code: 'INVALID_OPTION',
+          message: expect.stringContaining(`\`${option}\``),
+        }),
       );
+    }
+  });
+
+  it('refuses a missing session manager, and the Web options, at construction', () => {
+    for (const create of [
+      () => expressSessions(undefined as never),
+      () => honoSessions({} as never),
+      () => withSession(null as never),
+    ]) {
+      expect(create).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('`sessions`') }),
+      );
+    }
+    for (const [options, option] of [
+      [{ ip: '127.0.0.1' }, 'ip'],
+      [{ trustProxy: 'yes' }, 'trustProxy'],
+    ] as const) {
+      for (const create of [
+        () => honoSessions(sessions, options as never),
+        () => withSession(sessions, options as never),
+      ]) {
+        expect(create).toThrow(
+          expect.objectContaining({
+            code: 'INVALID_OPTION',
+            message: expect.stringContaining(`\`${option}\``),
+          }),
+        );
+      }
     }
   });
 
@@ -49,7 +97,7 @@ describe('integration options', () => {
 
   it('normalises trusted origins (case, default port, trailing slash)', () => {
     const settings = resolveIntegrationOptions({
-      csrf: { trustedOrigins: ['HTTPS://App.Example.com:443/'] },
+      originCheck: { trustedOrigins: ['HTTPS://App.Example.com:443/'] },
     });
     expect([...(settings.trustedOrigins ?? [])]).toEqual(['https://app.example.com']);
   });
@@ -59,8 +107,127 @@ describe('integration options', () => {
   });
 });
 
+describe('guards registered before the session middleware', () => {
+  const isMiddlewareOrder = (guard: string) =>
+    expect.objectContaining({ code: 'MIDDLEWARE_ORDER', message: expect.stringContaining(guard) });
+
+  it('fail with MIDDLEWARE_ORDER, in every framework', async () => {
+    const next = vi.fn();
+    await expressGuard()({ originalUrl: '/' } as never, {} as never, next);
+    expressCsrfGuard()({ method: 'POST' } as never, {} as never, next);
+    expect(next.mock.calls).toEqual([
+      [isMiddlewareOrder('requireUser()')],
+      [isMiddlewareOrder('requireCsrfToken()')],
+    ]);
+
+    const request = { method: 'POST', url: '/', session: null } as unknown as FastifyRequest;
+    await expect(fastifyGuard()(request, {} as FastifyReply)).rejects.toThrow(
+      isMiddlewareOrder('requireUser()'),
+    );
+    await expect(fastifyCsrfGuard()(request, {} as FastifyReply)).rejects.toThrow(
+      isMiddlewareOrder('requireCsrfToken()'),
+    );
+
+    const c = {
+      req: { method: 'POST', url: 'http://localhost/' },
+      get: () => undefined,
+    } as unknown as Context;
+    await expect(honoGuard()(c, async () => {})).rejects.toThrow(isMiddlewareOrder('requireUser()'));
+    await expect(honoCsrfGuard()(c, async () => {})).rejects.toThrow(isMiddlewareOrder('requireCsrfToken()'));
+
+    await expect(fetchGuard(new Request('http://localhost/'), undefined as never)).rejects.toThrow(
+      isMiddlewareOrder('requireUser()'),
+    );
+  });
+});
+
+describe('requireUser', () => {
+  it('refuses a session without a user before asking verify', async () => {
+    const verify = vi.fn(() => true);
+    const anonymous = await sessions.load({});
+    const refused = await fetchGuard(new Request('http://localhost/account'), anonymous, { verify });
+    expect(refused?.status).toBe(401);
+    expect(verify).not.toHaveBeenCalled();
+  });
+
+  it('lets verify refuse a logged-in user, and passes the path and query to redirectTo', async () => {
+    const session = await sessions.load({});
+    await session.login('ada');
+    const request = new Request('http://localhost/admin?tab=2');
+    expect(await fetchGuard(request, session, { verify: () => true })).toBeNull();
+    const refused = await fetchGuard(request, session, {
+      verify: async () => false,
+      redirectTo: (url) => `/login?next=${encodeURIComponent(url)}`,
+    });
+    expect(refused?.status).toBe(303);
+    expect(refused?.headers.get('location')).toBe('/login?next=%2Fadmin%3Ftab%3D2');
+  });
+});
+
+describe('the pipeline', () => {
+  const port: SessionPort<Request, WebResponse> = {
+    method: (request) => request.method,
+    header: (request, name) => request.headers.get(name),
+    ownOrigin: (request) => new URL(request.url).origin,
+    ip: () => null,
+    ...webResponseHeaders,
+  };
+
+  it('commits a session that changed nothing without a promise or a store call, headers written at once', async () => {
+    const commit = vi.spyOn(sessions, 'commit');
+    const open = sessionPipeline(sessions, {}, port);
+    const fresh = await open(new Request('http://localhost/'));
+    if ('status' in fresh) throw new Error('expected a session');
+    fresh.session.set('n', 1);
+    const created = { headers: new Headers() };
+    expect(fresh.commit(created)).toBeInstanceOf(Promise);
+    await fresh.commit(created);
+    const cookie = created.headers.getSetCookie()[0]?.split(';')[0] as string;
+    commit.mockClear();
+
+    for (const request of [
+      new Request('http://localhost/'),
+      new Request('http://localhost/', { headers: { cookie } }),
+    ]) {
+      const opened = await open(request);
+      if ('status' in opened) throw new Error('expected a session');
+      const response = { headers: new Headers() };
+      expect(opened.commit(response)).toBeUndefined();
+      const carried = request.headers.has('cookie');
+      expect(response.headers.get('cache-control')).toBe(carried ? 'private, no-store' : null);
+      expect(response.headers.get('vary')).toBe(carried ? 'Cookie' : null);
+    }
+    expect(commit).not.toHaveBeenCalled();
+    commit.mockRestore();
+  });
+
+  it('answers a cross-site unsafe request and a store outage itself, never caching either', async () => {
+    const store = new FlakyStore();
+    const errors: unknown[] = [];
+    const flaky = createCartSessions(store);
+    const open = sessionPipeline(flaky, { onError: (error) => errors.push(error) }, port);
+    const crossSite = await open(
+      new Request('http://localhost/', { method: 'POST', headers: { origin: 'https://evil.example' } }),
+    );
+    expect(crossSite).toMatchObject({ status: 403, headers: { 'cache-control': 'no-store' } });
+
+    const first = await open(new Request('http://localhost/'));
+    if ('status' in first) throw new Error('expected a session');
+    first.session.set('cart', []);
+    const created = { headers: new Headers() };
+    await first.commit(created);
+    store.mode = 'down';
+    const cookie = created.headers.getSetCookie()[0]?.split(';')[0] as string;
+    const outage = await open(new Request('http://localhost/', { headers: { cookie } }));
+    expect(outage).toMatchObject({ status: 503, headers: { 'cache-control': 'no-store' } });
+    expect(errors).toEqual([expect.objectContaining({ code: 'STORE_ERROR' })]);
+  });
+});
+
 describe('Origin check', () => {
-  const settings = resolveIntegrationOptions({ csrf: { trustedOrigins: ['https://partner.example'] } });
+  const settings = resolveIntegrationOptions({
+    originCheck: { trustedOrigins: ['https://partner.example'] },
+  });
   const check = (facts: Partial<Parameters<typeof isCrossSiteRequest>[1]>) =>
     isCrossSiteRequest(settings, {
       method: 'POST',
@@ -109,7 +276,13 @@ describe('response headers', () => {
       ['Cookie-Consent', 'Cookie-Consent, Cookie'],
     ]) {
       const headers = new Headers({ vary: before as string });
-      writeSessionHeaders(webHeaderTarget(headers), [], { carried: true, read: false }, 'private, no-store');
+      writeSessionHeaders(
+        webResponseHeaders,
+        { headers },
+        [],
+        { carried: true, read: false },
+        'private, no-store',
+      );
       expect(headers.get('vary')).toBe(after);
     }
   });
@@ -130,9 +303,9 @@ describe('what counts as depending on the session', () => {
       const session = await sessions.load({});
       void session.isNew;
       void session.isDirty;
-      expect(internalsOf(session).wasRead).toBe(false);
+      expect(sessionWasRead(session)).toBe(false);
       read(session);
-      expect(internalsOf(session).wasRead, String(read)).toBe(true);
+      expect(sessionWasRead(session), String(read)).toBe(true);
     }
   });
 });
@@ -143,9 +316,12 @@ describe('CSRF token', () => {
     expect(verifyCsrfToken(session, 'anything')).toBe(false);
     const token = csrfToken(session);
     expect(session.isDirty).toBe(true);
-    expect(readInternal(internalsOf(session), CSRF_KEY)).toMatchObject({ userId: null });
+    expect(session.data).not.toHaveProperty(CSRF_KEY);
     expect(token).toMatch(/^[\w-]{86}$/);
     expect(verifyCsrfToken(session, token)).toBe(true);
+
+    const cookie = (await sessions.commit(session)).headers[0]?.[1].split(';')[0];
+    expect(verifyCsrfToken(await sessions.load({ cookie }), token)).toBe(true);
 
     const other = await sessions.load({});
     csrfToken(other);
