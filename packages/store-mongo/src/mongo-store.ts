@@ -46,7 +46,7 @@ export interface MongoStoreOptions {
    * index first: a server keeps one index per key.
    * @default 'native'
    */
-  expiry?: Expiry;
+  expiry?: 'native' | 'sweep' | 'off';
   /**
    * With `expiry: 'sweep'`: seconds from the end of one sweep to the start of the next (the first runs one
    * interval after construction), so sweeps never overlap. At most 2147483 (24 days, a timer's limit).

@@ -245,7 +245,7 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
       expect(events.map((e) => [e.type, e.reason, e.userAgent])).toEqual([
         ['expired', 'idle-timeout', 'tablet'],
         ['created', 'login', 'tablet'],
-        ['revoked', 'revoked', 'phone'],
+        ['revoked', 'revoke', 'phone'],
         ['created', 'login', 'phone'],
         ['destroyed', undefined, 'laptop'],
         ['regenerated', 'regenerate', 'laptop'],
