@@ -1,4 +1,4 @@
-import { assertMethods } from '@coatcheck/core';
+import { assertMethods } from '@coatcheck/core/store';
 
 /**
  * The few commands the store sends, typed structurally so any ioredis `Redis` or `Cluster` (5.x, 6.x)

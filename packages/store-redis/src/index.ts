@@ -1,2 +1,2 @@
 export type { RedisClientLike } from './client.js';
-export { createRedisStore, RedisStore, type RedisStoreOptions } from './redis-store.js';
+export { createRedisStore, type RedisSessionStore, type RedisStoreOptions } from './redis-store.js';

@@ -1,4 +1,4 @@
-import type { SessionRecord } from '@coatcheck/core';
+import type { SessionRecord } from '@coatcheck/core/store';
 
 /**
  * A record is one Redis hash, one field per record property, so `touch` can rewrite two small fields

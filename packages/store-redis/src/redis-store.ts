@@ -6,7 +6,7 @@ import {
   type SessionStore,
   type StoredSession,
   type TouchUpdate,
-} from '@coatcheck/core';
+} from '@coatcheck/core/store';
 import { assertRedisClient, type RedisClientLike } from './client.js';
 import { keepScriptsLoaded } from './preload.js';
 import { recordFromHash, recordToHashFields } from './record-hash.js';
@@ -23,28 +23,29 @@ import {
   TOUCH,
 } from './scripts.js';
 
-/** Options of {@link RedisStore}. */
+/** Options of {@link createRedisStore}. Redis deletes expired records itself, so there is no expiry option. */
 export interface RedisStoreOptions {
-  /**
-   * An ioredis `Redis` or `Cluster` you created (ioredis 5 or 6). The store never builds, configures,
-   * connects or closes it; it listens to its connection events to load its Lua scripts (see
-   * {@link RedisStore}), and `close()` removes those listeners. Recommended so that requests fail fast with
-   * `STORE_ERROR` while Redis is unreachable: `maxRetriesPerRequest: 1` on a `Redis`; `enableOfflineQueue: false` and
-   * `redisOptions: { maxRetriesPerRequest: 1 }` on a `Cluster` (then wait for its `ready` event at start-up).
-   */
-  client: RedisClientLike;
   /**
    * Prepended to every key: records live at `<prefix>session:<id>`, per-user indexes at
    * `<prefix>user:<userId>`. Give each app (or each test run) its own.
    * @default 'coatcheck:'
    */
   prefix?: string;
+  /**
+   * The store's clock (epoch ms). It decides which records have expired when they are read, and it is the
+   * `now` the Lua scripts receive: a key's TTL is its record's deadline minus `now`, so Redis's own clock
+   * never matters. Give it the clock you give `createSessions({ now })`.
+   * @default Date.now
+   */
+  now?: () => number;
 }
 
 /**
- * Sessions in Redis or Redis Cluster through ioredis.
+ * The store {@link createRedisStore} returns: Coatcheck's {@link SessionStore} with the per-user index,
+ * `close()`, and the names of the keys it writes.
  *
- * - A record is a hash whose TTL is its deadline (the earlier of idle and absolute), so Redis deletes it.
+ * - A record is a hash whose TTL is its deadline (the earlier of idle and absolute), so Redis deletes it:
+ *   there is nothing to sweep, and no `deleteExpired`.
  * - `create`, `replace` (compare-and-set on `version`), `touch` and the deletes are Lua scripts on one key:
  *   atomic on the server, one round trip, and valid on Cluster whatever slot the key hashes to.
  * - The store loads those scripts (`SCRIPT LOAD`) on the client's connection, and on a Cluster on every
@@ -56,51 +57,88 @@ export interface RedisStoreOptions {
  *   in another slot than the records, so it is written *before* a record gains an owner and cleaned
  *   *after* a record is deleted: an interrupted step leaves at most a stale entry, which is never
  *   returned, never deletes anyone else's record, and is dropped once its deadline passes.
- *
- * ```ts
- * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 }) });
- * ```
  */
-export class RedisStore implements SessionStore {
-  private readonly client: RedisClientLike;
-  private readonly prefix: string;
-  private readonly stopLoadingScripts: () => void;
-
-  constructor(options: RedisStoreOptions) {
-    if (!options || typeof options !== 'object') {
-      invalidOption('options', 'must be an object with a `client`');
-    }
-    assertRedisClient(options.client);
-    this.client = options.client;
-    const prefix = options.prefix ?? 'coatcheck:';
-    if (typeof prefix !== 'string') {
-      invalidOption('prefix', `must be a string (got ${typeof prefix})`);
-    }
-    this.prefix = prefix;
-    this.stopLoadingScripts = keepScriptsLoaded(this.client, ALL_SCRIPTS);
-  }
-
+export interface RedisSessionStore extends SessionStore {
+  /**
+   * Lists the user's live sessions. Two round trips: the index (dropping entries past their deadline),
+   * then every record in parallel.
+   */
+  listByUser(userId: string): Promise<StoredSession[]>;
+  /**
+   * Deletes the user's live sessions, except `options.exceptId`. Three round trips: the index, the owned
+   * records deleted in parallel (each only if it still belongs to `userId`), then their index entries.
+   * Interrupted, it leaves the not-yet-deleted records indexed, so calling it again finishes the job.
+   * @returns how many live sessions were deleted.
+   */
+  deleteByUser(userId: string, options?: { exceptId?: string }): Promise<number>;
   /**
    * Removes the listeners the store added to the client's connection events. The client stays open (it is
    * yours) and the store keeps working; its scripts are just no longer reloaded after a reconnection.
    */
+  close(): Promise<void>;
+  /** The key of the record with store id `id`: `<prefix>session:<id>`. */
+  recordKey(id: string): string;
+  /** The key of `userId`'s index of record ids: `<prefix>user:<userId>`. */
+  userIndexKey(userId: string): string;
+}
+
+/**
+ * Creates a session store on Redis or Redis Cluster through an ioredis client you made (ioredis 5 or 6).
+ *
+ * ```ts
+ * const client = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1 });
+ * const store = createRedisStore(client, { prefix: 'myapp:' });
+ * ```
+ *
+ * @param client an ioredis `Redis` or `Cluster`. The store never builds, configures, connects or closes it;
+ *   it listens to its connection events to load its Lua scripts, and `close()` removes those listeners.
+ *   Recommended so that requests fail fast with `STORE_ERROR` while Redis is unreachable:
+ *   `maxRetriesPerRequest: 1` on a `Redis`; `enableOfflineQueue: false` and
+ *   `redisOptions: { maxRetriesPerRequest: 1 }` on a `Cluster` (then wait for its `ready` event at start-up).
+ * @param options see {@link RedisStoreOptions}.
+ * @throws `INVALID_OPTION` naming the option: `client` lacks a command the store sends, `options` is not
+ *   an object, `prefix` is not a string or `now` is not a function.
+ */
+export function createRedisStore(
+  client: RedisClientLike,
+  options: RedisStoreOptions = {},
+): RedisSessionStore {
+  assertRedisClient(client);
+  if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
+  const prefix = options.prefix ?? 'coatcheck:';
+  if (typeof prefix !== 'string') invalidOption('prefix', `must be a string (got ${typeof prefix})`);
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') invalidOption('now', 'must be a function returning epoch milliseconds');
+  return new RedisStore(client, prefix, now);
+}
+
+/** See {@link RedisSessionStore}; only {@link createRedisStore} makes one. */
+class RedisStore implements RedisSessionStore {
+  private readonly stopLoadingScripts: () => void;
+
+  constructor(
+    private readonly client: RedisClientLike,
+    private readonly prefix: string,
+    private readonly now: () => number,
+  ) {
+    this.stopLoadingScripts = keepScriptsLoaded(client, ALL_SCRIPTS);
+  }
+
   async close(): Promise<void> {
     this.stopLoadingScripts();
   }
 
-  /** The key of the record with store id `id`. */
   recordKey(id: string): string {
     return `${this.prefix}session:${id}`;
   }
 
-  /** The key of `userId`'s index of record ids. */
   userIndexKey(userId: string): string {
     return `${this.prefix}user:${userId}`;
   }
 
   /** One round trip (two when the record has a user: the index entry is written first). */
   async create(id: string, record: SessionRecord): Promise<boolean> {
-    const now = Date.now();
+    const now = this.now();
     const ttlMs = ttlOf(record, now);
     if (record.userId !== null && ttlMs > 0) await this.index(record.userId, id, record, now);
     const created = await this.run(CREATE, this.recordKey(id), [
@@ -114,7 +152,7 @@ export class RedisStore implements SessionStore {
   /** One round trip (`HGETALL`). */
   async get(id: string): Promise<SessionRecord | null> {
     const record = recordFromHash(await this.client.hgetall(this.recordKey(id)));
-    return record && !isExpired(record) ? record : null;
+    return record && !isExpired(record, this.now()) ? record : null;
   }
 
   /**
@@ -122,7 +160,7 @@ export class RedisStore implements SessionStore {
    * does either: login creates a new record) first learns so from the script, indexes, and retries: three.
    */
   async replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
-    const now = Date.now();
+    const now = this.now();
     const key = this.recordKey(id);
     const ttlMs = ttlOf(record, now);
     const args = (indexed: boolean) => [
@@ -147,7 +185,7 @@ export class RedisStore implements SessionStore {
   /** One round trip; sends two numbers, never the data. */
   async touch(id: string, update: TouchUpdate): Promise<boolean> {
     const touched = await this.run(TOUCH, this.recordKey(id), [
-      String(Date.now()),
+      String(this.now()),
       String(update.idleExpiresAt),
       String(update.lastSeenAt),
     ]);
@@ -161,10 +199,9 @@ export class RedisStore implements SessionStore {
     if (typeof owner === 'string') await this.client.zrem(this.userIndexKey(owner), id);
   }
 
-  /** Two round trips: the index (dropping entries past their deadline), then every record in parallel. */
   async listByUser(userId: string): Promise<StoredSession[]> {
     const ids = await this.indexedIds(userId);
-    const now = Date.now();
+    const now = this.now();
     const records = await Promise.all(
       ids.map(async (id) => recordFromHash(await this.client.hgetall(this.recordKey(id)))),
     );
@@ -176,14 +213,9 @@ export class RedisStore implements SessionStore {
     });
   }
 
-  /**
-   * Three round trips: the index, the owned records deleted in parallel (each only if it still belongs to
-   * `userId`), then their index entries. Interrupted, it leaves the not-yet-deleted records indexed, so
-   * calling it again finishes the job.
-   */
   async deleteByUser(userId: string, options: { exceptId?: string } = {}): Promise<number> {
     const ids = (await this.indexedIds(userId)).filter((id) => id !== options.exceptId);
-    const now = String(Date.now());
+    const now = String(this.now());
     const deleted = await Promise.all(
       ids.map(async (id) => (await this.run(DELETE_IF_OWNED, this.recordKey(id), [now, userId])) === 1),
     );
@@ -198,17 +230,12 @@ export class RedisStore implements SessionStore {
   }
 
   private async indexedIds(userId: string): Promise<string[]> {
-    return (await this.run(INDEX_READ, this.userIndexKey(userId), [String(Date.now())])) as string[];
+    return (await this.run(INDEX_READ, this.userIndexKey(userId), [String(this.now())])) as string[];
   }
 
   private run(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
     return runScript(this.client, script, key, args);
   }
-}
-
-/** Creates a {@link RedisStore}; see {@link RedisStoreOptions}. */
-export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  return new RedisStore(options);
 }
 
 /** Milliseconds until the record's deadline, rounded up so Redis never expires a key early. */

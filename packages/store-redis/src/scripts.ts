@@ -28,6 +28,17 @@ local function isLive(key, now)
   return isLiveAt(deadlines[1], deadlines[2], now)
 end
 
+-- Keeps the key until the deadline (epoch ms, on the app's clock, as now is), rounded up so Redis never
+-- expires it early. A deadline already reached deletes the key at once.
+local function keepUntil(key, deadline, now)
+  local ttl = math.ceil(deadline - now)
+  if ttl > 0 then
+    redis.call('PEXPIRE', key, string.format('%d', ttl))
+  else
+    redis.call('DEL', key)
+  end
+end
+
 -- Overwrites the record with the field/value pairs argv[from..], drops nullable fields the new record
 -- leaves out, and sets the TTL. A record already past its deadline (ttl <= 0) is written as gone.
 local NULLABLE = { 'userId', 'authenticatedAt', 'ip', 'userAgent' }
@@ -92,12 +103,7 @@ local now = tonumber(ARGV[1])
 local deadlines = redis.call('HMGET', KEYS[1], 'idleExpiresAt', 'absoluteExpiresAt')
 if not isLiveAt(deadlines[1], deadlines[2], now) then return 0 end
 redis.call('HSET', KEYS[1], 'idleExpiresAt', ARGV[2], 'lastSeenAt', ARGV[3])
-local ttl = math.ceil(math.min(tonumber(ARGV[2]), tonumber(deadlines[2])) - now)
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl))
-else
-  redis.call('DEL', KEYS[1])
-end
+keepUntil(KEYS[1], math.min(tonumber(ARGV[2]), tonumber(deadlines[2])), now)
 return 1
 `);
 
@@ -135,12 +141,7 @@ if tonumber(ARGV[2]) <= now then return 0 end
 redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local ttl = math.ceil(tonumber(latest[2]) - now)
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl))
-else
-  redis.call('DEL', KEYS[1])
-end
+keepUntil(KEYS[1], tonumber(latest[2]), now)
 return 1
 `);
 

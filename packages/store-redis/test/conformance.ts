@@ -1,66 +1,75 @@
-import { runStoreConformance } from '@coatcheck/store-test-suite';
-import { type RedisClientLike, RedisStore } from '../src/index.js';
-import { randomPrefix } from './helpers.js';
+import { runStoreConformance, type StoreSuite } from '@coatcheck/store-test-suite';
+import { expect, it } from 'vitest';
+import { createRedisStore, type RedisClientLike, type RedisSessionStore } from '../src/index.js';
+import { deleteKeysWithPrefix, newId, randomPrefix, record, type ScanningClient } from './helpers.js';
 
-/** A standalone client as the suite uses it: the store's commands plus what cleaning up needs. */
-interface StandaloneClient extends RedisClientLike {
-  scan(
-    cursor: string,
-    match: 'MATCH',
-    pattern: string,
-    count: 'COUNT',
-    n: number,
-  ): Promise<[string, string[]]>;
-  del(...keys: string[]): Promise<number>;
+/** A client as these tests use it, whichever the ioredis version: the store's commands and a few more. */
+interface TestClient extends RedisClientLike {
+  pttl(key: string): Promise<number>;
+  zscore(key: string, member: string): Promise<string | null>;
   quit(): Promise<unknown>;
 }
 
 /** Clients of one ioredis major version, made with the options the README recommends. */
 export interface Connect {
-  standalone(): StandaloneClient;
-  cluster(): RedisClientLike & { quit(): Promise<unknown> };
+  standalone(): TestClient & ScanningClient;
+  cluster(): TestClient;
 }
 
 /** The shared store contract on a standalone server and on a Redis Cluster, through one ioredis version. */
 export function runRedisConformance(driver: string, connect: Connect): void {
-  const redisOnly = { deleteExpired: false } as const;
-
-  let standalone: StandaloneClient;
+  let standalone: ReturnType<Connect['standalone']>;
   const standalonePrefix = randomPrefix();
   runStoreConformance({
-    name: `RedisStore (${driver}, standalone)`,
-    capabilities: redisOnly,
+    name: `Redis store (${driver}, standalone)`,
     createStore: () => {
       standalone = connect.standalone();
-      return new RedisStore({ client: standalone, prefix: standalonePrefix });
+      return createRedisStore(standalone, { prefix: standalonePrefix });
     },
     dispose: async () => {
-      await deleteKeys(standalone, standalonePrefix);
+      await deleteKeysWithPrefix(standalone, standalonePrefix);
       await standalone.quit();
     },
+    additionalTests: (suite) => keyLayoutCases(suite, () => standalone),
   });
 
-  let cluster: ReturnType<Connect['cluster']>;
+  let cluster: TestClient;
   runStoreConformance({
-    name: `RedisStore (${driver}, cluster)`,
-    capabilities: redisOnly,
+    name: `Redis store (${driver}, cluster)`,
     createStore: () => {
       // Cluster nodes are thrown away after the run, so their keys need no cleanup.
       cluster = connect.cluster();
-      return new RedisStore({ client: cluster, prefix: randomPrefix() });
+      return createRedisStore(cluster, { prefix: randomPrefix() });
     },
     dispose: async () => {
       await cluster.quit();
     },
+    additionalTests: (suite) => keyLayoutCases(suite, () => cluster),
   });
 }
 
-/** Deletes every key under `prefix` on the shared standalone server. */
-async function deleteKeys(client: StandaloneClient, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await client.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+/** What the README says Redis holds, on each ioredis version and topology. */
+function keyLayoutCases(suite: StoreSuite<RedisSessionStore>, client: () => TestClient): void {
+  it('keeps a record as a hash at <prefix>session:<id> that Redis expires at its deadline', async () => {
+    const id = newId();
+    const writeStartedAt = Date.now();
+    const r = record({ idleExpiresAt: writeStartedAt + 30_000 });
+    await suite.store.create(id, r);
+    const key = suite.store.recordKey(id);
+    expect(await client().hgetall(key)).toMatchObject({
+      version: '1',
+      idleExpiresAt: String(r.idleExpiresAt),
+    });
+    const ttlMs = await client().pttl(key);
+    expect(ttlMs).toBeGreaterThan(0);
+    expect(ttlMs).toBeLessThanOrEqual(r.idleExpiresAt - writeStartedAt + 1);
+  });
+
+  it("indexes a user's record at <prefix>user:<userId>, scored by its absolute deadline", async () => {
+    const id = newId();
+    const user = `user-${newId()}`;
+    const r = record({ userId: user });
+    await suite.store.create(id, r);
+    expect(await client().zscore(suite.store.userIndexKey(user), id)).toBe(String(r.absoluteExpiresAt));
+  });
 }

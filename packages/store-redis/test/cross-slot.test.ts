@@ -1,6 +1,6 @@
 import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisClientLike, RedisStore } from '../src/index.js';
+import { createRedisStore, type RedisClientLike, type RedisSessionStore } from '../src/index.js';
 import { CREATE, DELETE_IF_OWNED, type LuaScript, REPLACE } from '../src/scripts.js';
 import { deleteKeysWithPrefix, newId, randomPrefix, record, topologies } from './helpers.js';
 
@@ -11,12 +11,12 @@ import { deleteKeysWithPrefix, newId, randomPrefix, record, topologies } from '.
  */
 describe.each(topologies)('operations that span slots, interrupted ($name)', ({ connect }) => {
   let client: Redis | Cluster;
-  let store: RedisStore;
+  let store: RedisSessionStore;
   const prefix = randomPrefix();
 
   beforeAll(() => {
     client = connect();
-    store = new RedisStore({ client, prefix });
+    store = createRedisStore(client, { prefix });
   });
   afterAll(async () => {
     // Cluster nodes are thrown away after the run; the shared standalone server is cleaned.
@@ -25,7 +25,7 @@ describe.each(topologies)('operations that span slots, interrupted ($name)', ({ 
   });
 
   /** The same store, on a client that fails the commands `fails` picks (a crash or an outage then). */
-  function storeFailing(fails: (command: string, args: unknown[]) => boolean): RedisStore {
+  function storeFailing(fails: (command: string, args: unknown[]) => boolean): RedisSessionStore {
     const faulty = new Proxy(client, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
@@ -36,7 +36,7 @@ describe.each(topologies)('operations that span slots, interrupted ($name)', ({ 
             : value.apply(target, args);
       },
     }) as RedisClientLike;
-    return new RedisStore({ client: faulty, prefix });
+    return createRedisStore(faulty, { prefix });
   }
 
   const running = (script: LuaScript, key?: string) => (command: string, args: unknown[]) =>

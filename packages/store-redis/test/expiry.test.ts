@@ -1,17 +1,17 @@
 import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../src/index.js';
+import { createRedisStore, type RedisSessionStore } from '../src/index.js';
 import { INDEX_ADD, runScript } from '../src/scripts.js';
 import { deleteKeysWithPrefix, newId, randomPrefix, record, sleep, topologies } from './helpers.js';
 
 describe.each(topologies)('native expiry ($name)', ({ connect }) => {
   let client: Redis | Cluster;
-  let store: RedisStore;
+  let store: RedisSessionStore;
   const prefix = randomPrefix();
 
   beforeAll(() => {
     client = connect();
-    store = new RedisStore({ client, prefix });
+    store = createRedisStore(client, { prefix });
   });
   afterAll(async () => {
     // Cluster nodes are thrown away after the run; the shared standalone server is cleaned.
@@ -125,4 +125,63 @@ describe.each(topologies)('native expiry ($name)', ({ connect }) => {
     expect(await runScript(client, INDEX_ADD, key, [String(now), String(now - 1), newId()])).toBe(0);
     expect(await client.exists(key)).toBe(0);
   });
+});
+
+describe.each(topologies)("the store's clock, the now option ($name)", ({ connect }) => {
+  let client: Redis | Cluster;
+  const prefix = randomPrefix();
+
+  beforeAll(() => {
+    client = connect();
+  });
+  afterAll(async () => {
+    if (client instanceof Redis) await deleteKeysWithPrefix(client, prefix);
+    await client.quit();
+  });
+
+  it("sets every TTL from the store's clock, not from Redis's or the machine's", async () => {
+    // An hour behind: by the machine's clock, every deadline below has already passed.
+    const clockMs = Date.now() - 3_600_000;
+    const store = createRedisStore(client, { prefix, now: () => clockMs });
+    const id = newId();
+    const user = `user-${newId()}`;
+    const r = record({ userId: user, idleExpiresAt: clockMs + 30_000, absoluteExpiresAt: clockMs + 90_000 });
+    expect(await store.create(id, r)).toBe(true);
+    await expectTtlBetween(store.recordKey(id), 20_000, 30_000);
+    await expectTtlBetween(store.userIndexKey(user), 80_000, 90_000);
+
+    expect(await store.touch(id, { idleExpiresAt: clockMs + 60_000, lastSeenAt: clockMs })).toBe(true);
+    await expectTtlBetween(store.recordKey(id), 50_000, 60_000);
+    expect(await store.replace(id, { ...r, idleExpiresAt: clockMs + 40_000, version: 2 }, 1)).toBe(true);
+    await expectTtlBetween(store.recordKey(id), 30_000, 40_000);
+    expect((await store.listByUser(user)).map((s) => s.id)).toEqual([id]);
+  });
+
+  it("reads, writes and lists by the store's clock: past a deadline on it, a record still in Redis is dead", async () => {
+    let clockMs = Date.now();
+    const store = createRedisStore(client, { prefix, now: () => clockMs });
+    const id = newId();
+    const user = `user-${newId()}`;
+    const r = record({ userId: user, idleExpiresAt: clockMs + 60_000, absoluteExpiresAt: clockMs + 120_000 });
+    await store.create(id, r);
+
+    clockMs += 61_000;
+    expect(await client.exists(store.recordKey(id))).toBe(1);
+    expect(await store.get(id)).toBeNull();
+    expect(await store.touch(id, { idleExpiresAt: clockMs + 60_000, lastSeenAt: clockMs })).toBe(false);
+    expect(await store.replace(id, { ...r, version: 2 }, 1)).toBe(false);
+    expect(await store.listByUser(user)).toEqual([]);
+
+    const fresh = record({ idleExpiresAt: clockMs + 60_000, absoluteExpiresAt: clockMs + 120_000 });
+    expect(await store.create(id, fresh)).toBe(true);
+    expect(await store.get(id)).toEqual(fresh);
+    expect(await store.deleteByUser(user)).toBe(0);
+  });
+
+  /** The key's TTL is within [min, max] ms: at most what the write set, not much less on a loaded machine. */
+  async function expectTtlBetween(key: string, minMs: number, maxMs: number): Promise<void> {
+    const ttlMs = await client.pttl(key);
+    expect(ttlMs).toBeGreaterThan(minMs);
+    expect(ttlMs).toBeLessThanOrEqual(maxMs);
+  }
 });

@@ -30,8 +30,20 @@ export function connectCluster(): Cluster {
   return new Cluster(clusterSeeds(), { redisOptions: { maxRetriesPerRequest: 1 } });
 }
 
+/** What cleaning up a standalone server needs, as every ioredis `Redis` (5 or 6) has it. */
+export interface ScanningClient {
+  scan(
+    cursor: string,
+    match: 'MATCH',
+    pattern: string,
+    count: 'COUNT',
+    n: number,
+  ): Promise<[string, string[]]>;
+  del(...keys: string[]): Promise<number>;
+}
+
 /** Deletes every key under `prefix` on a standalone server (cluster nodes are thrown away instead). */
-export async function deleteKeysWithPrefix(client: Redis, prefix: string): Promise<void> {
+export async function deleteKeysWithPrefix(client: ScanningClient, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);

@@ -2,7 +2,7 @@ import { CoatcheckError, createSessions } from '@coatcheck/core';
 import { PORT_RANGES, RedisTestCluster } from '@coatcheck/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../src/index.js';
+import { createRedisStore } from '../src/index.js';
 import { DedicatedRedis } from './dedicated-redis.js';
 import { cookieOf, SECRET } from './helpers.js';
 
@@ -41,7 +41,7 @@ describe('a dropped connection (standalone server stopped and restarted)', () =>
 
   it('gives load() a STORE_ERROR with the cause while down, and the first request after works', async () => {
     const sessions = createSessions({
-      store: new RedisStore({ client }),
+      store: createRedisStore(client),
       secrets: [SECRET],
       cookie: { secure: false },
     });
@@ -91,7 +91,7 @@ describe('a dropped connection (Redis Cluster stopped and started again)', () =>
 
   it('gives load() and commit() a STORE_ERROR while down, and the first request after works', async () => {
     const sessions = createSessions({
-      store: new RedisStore({ client }),
+      store: createRedisStore(client),
       secrets: [SECRET],
       cookie: { secure: false },
     });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createSessions, type Sessions } from '@coatcheck/core';
+import { sessionIdOf } from '@coatcheck/core/testing';
 import { PORT_RANGES, RedisTestCluster } from '@coatcheck/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RedisStore } from '../src/index.js';
+import { createRedisStore, type RedisSessionStore } from '../src/index.js';
 import {
   ALL_SCRIPTS,
   CREATE,
@@ -74,7 +75,7 @@ type During = (action: () => Promise<unknown>) => Promise<string[][]>;
  * come from several nodes.
  */
 async function expectFirstCallsOfEveryScriptCostOneRoundTrip(
-  store: RedisStore,
+  store: RedisSessionStore,
   during: During,
 ): Promise<void> {
   const anonymous = newId();
@@ -129,7 +130,7 @@ describe('round trips per operation (MONITOR)', () => {
   const prefix = randomPrefix();
   let client: Redis;
   let log: CommandLog;
-  let store: RedisStore;
+  let store: RedisSessionStore;
   let sessions: Sessions;
 
   beforeAll(async () => {
@@ -137,7 +138,7 @@ describe('round trips per operation (MONITOR)', () => {
     await untilReady(client);
     log = await CommandLog.start([server.port]);
     // No warm-up: the store loads its scripts on the connection as it is created.
-    store = new RedisStore({ client, prefix });
+    store = createRedisStore(client, { prefix });
     // Every request touches (touchIntervalSeconds: 0) so one test can observe a touch.
     sessions = createSessions({
       store,
@@ -190,7 +191,7 @@ describe('round trips per operation (MONITOR)', () => {
     const loggedInSave = await during(() => sessions.commit(loggedIn));
     expect(names(loggedInSave)).toEqual(['evalsha']);
     expect(scriptsRun(loggedInSave)).toEqual([REPLACE.sha1]);
-    expect((await store.get(loggedIn.state.id as string))?.data).toEqual({ n: 3 });
+    expect((await store.get(sessionIdOf(loggedIn) as string))?.data).toEqual({ n: 3 });
   });
 
   it('a login request costs five round trips: read, re-read, index, create, delete the old record', async () => {
@@ -203,9 +204,9 @@ describe('round trips per operation (MONITOR)', () => {
       const session = await sessions.load({ cookie });
       await session.login(user);
       await sessions.commit(session);
-      newId = session.state.id as string;
+      newId = sessionIdOf(session) as string;
     });
-    const oldId = anonymous.state.id as string;
+    const oldId = sessionIdOf(anonymous) as string;
     expect(names(commands)).toEqual(['hgetall', 'hgetall', 'evalsha', 'evalsha', 'evalsha']);
     expect(scriptsRun(commands).slice(2)).toEqual([INDEX_ADD.sha1, CREATE.sha1, DELETE.sha1]);
     expect(commands.map((args) => args.find((arg) => arg.startsWith(prefix)))).toEqual([
@@ -248,7 +249,7 @@ describe('round trips per operation (MONITOR)', () => {
     expect(names(commands)).toEqual(['evalsha']);
     expect(scriptsRun(commands)).toEqual([TOUCH.sha1]);
     expect(commands[0]?.join(' ')).not.toContain('ppp');
-    expect((await store.get(loaded.state.id as string))?.data).toEqual({ payload: 'p'.repeat(10_000) });
+    expect((await store.get(sessionIdOf(loaded) as string))?.data).toEqual({ payload: 'p'.repeat(10_000) });
   });
 });
 
@@ -256,7 +257,7 @@ describe('the script cache (standalone)', () => {
   let admin: Redis;
   let log: CommandLog;
   const clients: Redis[] = [];
-  const stores: RedisStore[] = [];
+  const stores: RedisSessionStore[] = [];
 
   beforeAll(() => {
     admin = connect();
@@ -274,7 +275,7 @@ describe('the script cache (standalone)', () => {
     admin?.disconnect();
   });
 
-  function track(client: Redis, store: RedisStore): { client: Redis; store: RedisStore } {
+  function track(client: Redis, store: RedisSessionStore): { client: Redis; store: RedisSessionStore } {
     clients.push(client);
     stores.push(store);
     return { client, store };
@@ -287,9 +288,9 @@ describe('the script cache (standalone)', () => {
       expect(await cachedOn(admin)).toEqual(none);
 
       const client = connect();
-      let store = when === 'before' ? new RedisStore({ client, prefix: randomPrefix() }) : undefined;
+      let store = when === 'before' ? createRedisStore(client, { prefix: randomPrefix() }) : undefined;
       await untilReady(client);
-      store ??= new RedisStore({ client, prefix: randomPrefix() });
+      store ??= createRedisStore(client, { prefix: randomPrefix() });
       track(client, store);
 
       await expectFirstCallsOfEveryScriptCostOneRoundTrip(store, (action) => log.during([client], action));
@@ -307,7 +308,7 @@ describe('the script cache (standalone)', () => {
       maxRetriesPerRequest: 1,
     });
     client.on('error', () => undefined);
-    const { store } = track(client, new RedisStore({ client, prefix: randomPrefix() }));
+    const { store } = track(client, createRedisStore(client, { prefix: randomPrefix() }));
     await sleep(100);
     expect(client.status).toBe('wait');
 
@@ -331,13 +332,13 @@ describe('the script cache (standalone)', () => {
     for (const { source } of ALL_SCRIPTS) await admin.script('LOAD', source);
     const client = connect();
     await untilReady(client);
-    const { store } = track(client, new RedisStore({ client, prefix: randomPrefix() }));
+    const { store } = track(client, createRedisStore(client, { prefix: randomPrefix() }));
     await expectFirstCallsOfEveryScriptCostOneRoundTrip(store, (action) => log.during([client], action));
   });
 
   it('after a restart, the store loads its scripts again when the connection is ready: the first touch costs one round trip', async () => {
     const client = connect();
-    const { store } = track(client, new RedisStore({ client, prefix: randomPrefix() }));
+    const { store } = track(client, createRedisStore(client, { prefix: randomPrefix() }));
     const id = newId();
     expect(await store.create(id, record())).toBe(true);
     const runIdBefore = await runIdOf(client);
@@ -366,7 +367,7 @@ describe('the script cache (standalone)', () => {
   it('after SCRIPT FLUSH under a live connection, the first call of a script costs two round trips (NOSCRIPT, then EVAL), the next one', async () => {
     const client = connect();
     await untilReady(client);
-    const { store } = track(client, new RedisStore({ client, prefix: randomPrefix() }));
+    const { store } = track(client, createRedisStore(client, { prefix: randomPrefix() }));
     const id = newId();
     expect(await store.create(id, record())).toBe(true);
     const touch = async () => {
@@ -398,7 +399,7 @@ describe('the script cache (Redis Cluster)', () => {
   let ports: number[];
   let log: CommandLog;
   const clients: Cluster[] = [];
-  const stores: RedisStore[] = [];
+  const stores: RedisSessionStore[] = [];
 
   beforeAll(async () => {
     // A cluster of this file's own: the run's shared one gets scripts loaded by every other test's stores.
@@ -458,7 +459,7 @@ describe('the script cache (Redis Cluster)', () => {
   }
 
   /** One record id per master (by the master's port), so that a call on each lands on every node. */
-  async function idOnEachMaster(store: RedisStore): Promise<Map<number, string>> {
+  async function idOnEachMaster(store: RedisSessionStore): Promise<Map<number, string>> {
     const node = new Redis({ host: '127.0.0.1', port: ports[0] as number });
     try {
       const slots = (await node.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
@@ -484,7 +485,7 @@ describe('the script cache (Redis Cluster)', () => {
    * A create and a touch on every master, each one EVALSHA. (The command log's CLIENT INFO opens any master
    * connection ioredis has not opened yet, as a session read would: the store's loads follow it.)
    */
-  async function expectOneRoundTripOnEveryMaster(client: Cluster, store: RedisStore): Promise<void> {
+  async function expectOneRoundTripOnEveryMaster(client: Cluster, store: RedisSessionStore): Promise<void> {
     for (const id of (await idOnEachMaster(store)).values()) {
       const create = await duringOn(client, async () => expect(await store.create(id, record())).toBe(true));
       expect(names(create)).toEqual(['evalsha']);
@@ -502,9 +503,9 @@ describe('the script cache (Redis Cluster)', () => {
     async (when) => {
       await flushEveryNode();
       const client = connectCluster();
-      let store = when === 'before' ? new RedisStore({ client, prefix: randomPrefix() }) : undefined;
+      let store = when === 'before' ? createRedisStore(client, { prefix: randomPrefix() }) : undefined;
       await untilReady(client);
-      store ??= new RedisStore({ client, prefix: randomPrefix() });
+      store ??= createRedisStore(client, { prefix: randomPrefix() });
       stores.push(store);
 
       await expectOneRoundTripOnEveryMaster(client, store);
@@ -516,7 +517,7 @@ describe('the script cache (Redis Cluster)', () => {
   it('after SCRIPT FLUSH on the nodes under live connections, the first call costs two round trips, the next one', async () => {
     const client = connectCluster();
     await untilReady(client);
-    const store = new RedisStore({ client, prefix: randomPrefix() });
+    const store = createRedisStore(client, { prefix: randomPrefix() });
     stores.push(store);
     const id = newId();
     expect(await store.create(id, record())).toBe(true);
@@ -542,7 +543,7 @@ describe('the script cache (Redis Cluster)', () => {
         .flatMap((node) => ['close', 'ready', 'end', 'connecting'].map((e) => node.listenerCount(e))),
     ];
     const before = counts();
-    const store = new RedisStore({ client });
+    const store = createRedisStore(client);
     expect(counts()).not.toEqual(before);
     await store.close();
     expect(counts()).toEqual(before);
@@ -552,7 +553,7 @@ describe('the script cache (Redis Cluster)', () => {
     await flushEveryNode();
     const client = connectCluster();
     await untilReady(client);
-    const store = new RedisStore({ client, prefix: randomPrefix() });
+    const store = createRedisStore(client, { prefix: randomPrefix() });
     stores.push(store);
     // ioredis opens a node's connection at the first command for it (at start-up, only its ready check's).
     const node = client.nodes('master').find((master) => master.status === 'wait');
@@ -579,7 +580,7 @@ describe('the script cache (Redis Cluster)', () => {
     client.on('error', () => undefined);
     clients.push(client);
     await untilReady(client);
-    const store = new RedisStore({ client, prefix: randomPrefix() });
+    const store = createRedisStore(client, { prefix: randomPrefix() });
     stores.push(store);
     const [port, id] = [...(await idOnEachMaster(store)).entries()][0] as [number, string];
     expect(await store.create(id, record())).toBe(true);
@@ -609,7 +610,7 @@ describe('the script cache (Redis Cluster)', () => {
   it('after the whole cluster restarts, the store loads its scripts on each new node connection as it opens', async () => {
     const client = connectCluster();
     await untilReady(client);
-    const store = new RedisStore({ client, prefix: randomPrefix() });
+    const store = createRedisStore(client, { prefix: randomPrefix() });
     stores.push(store);
     // Open every master connection, as an app that has served a while has: ioredis only notices that the
     // cluster went away when every open node connection has closed.
