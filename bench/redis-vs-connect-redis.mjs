@@ -75,9 +75,9 @@ async function serve(system) {
     });
   } else {
     const { createSessions } = require('@coatcheck/core');
-    const { RedisStore } = require('@coatcheck/store-redis');
+    const { createRedisStore } = require('@coatcheck/store-redis');
     const sessions = createSessions({
-      store: new RedisStore({ client, prefix: `${PREFIX}cc:` }),
+      store: createRedisStore(client, { prefix: `${PREFIX}cc:` }),
       secrets: [SECRET],
       cookie: { secure: false },
     });
@@ -225,10 +225,10 @@ async function timeOps(operation, seconds = SECONDS / 2, inFlight = 32) {
 }
 
 async function storeRounds() {
-  const { RedisStore: CoatcheckStore } = require('@coatcheck/store-redis');
+  const { createRedisStore } = require('@coatcheck/store-redis');
   const ConnectRedisStore = require('connect-redis').default;
   const client = new Redis(REDIS_URL);
-  const coatcheck = new CoatcheckStore({ client, prefix: `${PREFIX}ops-cc:` });
+  const coatcheck = createRedisStore(client, { prefix: `${PREFIX}ops-cc:` });
   const connect = new ConnectRedisStore({ client, prefix: `${PREFIX}ops-cr:` });
   const call = (method, ...args) =>
     new Promise((resolve, reject) =>
