@@ -1,4 +1,5 @@
-import { MemoryStore, type SessionStore } from '@coatcheck/core';
+import { MemoryStore } from '@coatcheck/core';
+import type { SessionStore } from '@coatcheck/core/store';
 import { expect, it, vi } from 'vitest';
 import { makeRecord, newId, runStoreConformance } from '../src/index.js';
 
