@@ -1,19 +1,19 @@
 // The JSON API beside the pages, for scripts and tests. Errors are `{ "error": "…" }`.
 import type { Sessions } from '@coatcheck/core';
-import { requireSession } from '@coatcheck/core/express';
+import { requireUser } from '@coatcheck/core/express';
 import express, { type Response, Router } from 'express';
-import type { DemoSessionData } from './app.js';
 import { addToCart } from './cart.js';
+import type { DemoSessionData } from './sessions.js';
 import { authenticate, findUser } from './users.js';
 
 export function api(sessions: Sessions<DemoSessionData>): Router {
   const router = Router();
   router.use(express.json({ limit: '10kb' }));
-  const loggedIn = requireSession();
+  const loggedIn = requireUser();
 
   // Cookie-only sessions live in the browser alone: there is nothing on the server to list or revoke.
   const serverStoreOnly = (res: Response) => {
-    if (sessions.store) return false;
+    if (sessions.mode === 'server') return false;
     res.status(501).json({
       error:
         'Listing and revoking sessions needs a server store; SESSION_STORE=cookie keeps each session in its cookie',
@@ -29,7 +29,7 @@ export function api(sessions: Sessions<DemoSessionData>): Router {
   });
 
   router.post('/logout', async (req, res) => {
-    await req.session.logout();
+    await req.session.destroy();
     res.status(204).end();
   });
 
@@ -68,7 +68,7 @@ export function api(sessions: Sessions<DemoSessionData>): Router {
     );
     if (!target) return res.status(404).json({ error: 'No such session' });
     // Ending this very session is a logout, so the response also clears its cookie.
-    if (target.current) await req.session.logout();
+    if (target.current) await req.session.destroy();
     else await sessions.revoke(userId, target.handle);
     res.status(204).end();
   });

@@ -1,38 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createSessions, isCoatcheckError, type Sessions } from '@coatcheck/core';
+import { isCoatcheckError, type Sessions } from '@coatcheck/core';
 import { sessionMiddleware } from '@coatcheck/core/express';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { api } from './api.js';
-import type { ItemId } from './cart.js';
 import type { DemoConfig } from './config.js';
 import { pages } from './pages.js';
-import { type OpenedStore, openStore } from './stores.js';
-
-/** What the demo keeps in a session. */
-export type DemoSessionData = { cart: ItemId[] };
-
-// Types `req.session` as a session of DemoSessionData.
-declare module '@coatcheck/core/express' {
-  interface SessionData {
-    cart: ItemId[];
-  }
-}
-
-export type DemoStore = Pick<OpenedStore, 'label' | 'auditLog'>;
-
-/** Creates the session manager the configuration asks for. */
-export function demoSessions(config: DemoConfig, store: OpenedStore): Sessions<DemoSessionData> {
-  return createSessions<DemoSessionData>({
-    ...(store.store ? { store: store.store } : { cookieOnly: true }),
-    secrets: config.secrets,
-    idleTimeoutSeconds: config.idleTimeoutSeconds,
-    absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
-    // In production the browser enforces Secure, Path=/ and no Domain for a `__Host-` cookie. Locally the
-    // demo runs on plain http, which a Secure cookie would not survive in every browser.
-    cookie: config.production ? { name: '__Host-coatcheck' } : { name: 'coatcheck', secure: false },
-  });
-}
+import { type DemoSessionData, type DemoStore, demoSessions } from './sessions.js';
+import { openStore } from './stores.js';
 
 /** The Express app: static files, the health check, then everything that has a session. */
 export function createApp(

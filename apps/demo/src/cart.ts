@@ -1,5 +1,4 @@
 import type { Session } from '@coatcheck/core';
-import type { DemoSessionData } from './app.js';
 
 /** What the cloakroom shop sells: item id → label and price in cents. */
 export const CATALOG = {
@@ -12,6 +11,9 @@ export const CATALOG = {
 } as const;
 
 export type ItemId = keyof typeof CATALOG;
+
+/** The part of a session the cart uses. */
+export type CartSessionData = { cart: ItemId[] };
 
 /** Keeps the session small: in cookie-only mode the whole cart travels in a 4 KB cookie. */
 export const MAX_CART_ITEMS = 30;
@@ -37,7 +39,7 @@ export function formatPrice(cents: number): string {
  * Adds `item` to the session's cart.
  * @returns why it could not, or `null` when it was added.
  */
-export function addToCart(session: Session<DemoSessionData>, item: unknown): string | null {
+export function addToCart(session: Session<CartSessionData>, item: unknown): string | null {
   if (!isItemId(item)) return `There is no item called ${JSON.stringify(String(item))}.`;
   if ((session.get('cart')?.length ?? 0) >= MAX_CART_ITEMS)
     return `Your cart is full (${MAX_CART_ITEMS} items).`;

@@ -1,9 +1,9 @@
 // The HTML pages. Forms post back here and redirect (303) to a page that shows a flash message.
 import type { Sessions } from '@coatcheck/core';
-import { csrfToken, requireCsrfToken, requireSession } from '@coatcheck/core/express';
+import { csrfToken, requireCsrfToken, requireUser } from '@coatcheck/core/express';
 import express, { type Request, type Response, Router } from 'express';
-import type { DemoSessionData, DemoStore } from './app.js';
 import { addToCart, CATALOG, cartSummary, type ItemId } from './cart.js';
+import type { DemoSessionData, DemoStore } from './sessions.js';
 import { authenticate, findUser } from './users.js';
 import {
   devicesPage,
@@ -21,7 +21,7 @@ export function pages(sessions: Sessions<DemoSessionData>, { label, auditLog }: 
   router.use(express.urlencoded({ extended: false, limit: '10kb' }));
   // Every form carries the session's CSRF token (on top of the Origin check of sessionMiddleware).
   router.use(requireCsrfToken());
-  const loggedIn = requireSession({ redirectTo: (url) => `/login?next=${encodeURIComponent(url)}` });
+  const loggedIn = requireUser({ redirectTo: (url) => `/login?next=${encodeURIComponent(url)}` });
 
   /** Renders a page; reading the flash messages removes them from the session. */
   const show = (req: Request, res: Response, title: string, content: (context: PageContext) => Html) => {
@@ -75,7 +75,7 @@ export function pages(sessions: Sessions<DemoSessionData>, { label, auditLog }: 
   });
 
   router.post('/logout', async (req, res) => {
-    await req.session.logout();
+    await req.session.destroy();
     // The session is new and empty now; this flash starts a fresh anonymous one.
     req.session.flash('notice', 'You are logged out. See you soon!');
     res.redirect(303, '/login');
@@ -100,13 +100,13 @@ export function pages(sessions: Sessions<DemoSessionData>, { label, auditLog }: 
   router.get('/sessions', loggedIn, async (req, res) => {
     const userId = req.session.userId as string;
     // Cookie-only sessions cannot be listed: the server keeps nothing.
-    const devices = sessions.store ? await sessions.listForUser(userId, req.session) : null;
+    const devices = sessions.mode === 'server' ? await sessions.listForUser(userId, req.session) : null;
     const activity = auditLog ? await auditLog.listForUser(userId, { limit: 8 }) : null;
     show(req, res, 'Your devices', (context) => devicesPage(devices, activity, context));
   });
 
   router.post('/sessions/revoke-others', loggedIn, async (req, res) => {
-    if (sessions.store) {
+    if (sessions.mode === 'server') {
       const count = await sessions.revokeAll(req.session.userId as string, { except: req.session });
       req.session.flash('notice', `Logged out ${count} other ${count === 1 ? 'device' : 'devices'}.`);
     }
@@ -115,7 +115,7 @@ export function pages(sessions: Sessions<DemoSessionData>, { label, auditLog }: 
 
   router.post('/sessions/:handle/revoke', loggedIn, async (req, res) => {
     const revoked =
-      sessions.store && (await sessions.revoke(req.session.userId as string, req.params.handle));
+      sessions.mode === 'server' && (await sessions.revoke(req.session.userId as string, req.params.handle));
     req.session.flash(
       revoked ? 'notice' : 'error',
       revoked ? 'That device is logged out.' : 'That session had already ended.',

@@ -74,7 +74,7 @@ async function openRedis(config: DemoConfig): Promise<OpenedStore> {
   }
   client.on('error', (error: Error) => console.error(`${label}: ${error.message}`));
   return {
-    store: createRedisStore({ client, prefix: config.redisPrefix }),
+    store: createRedisStore(client, { prefix: config.redisPrefix }),
     label,
     close: async () => void (await client.quit()),
   };
@@ -82,7 +82,7 @@ async function openRedis(config: DemoConfig): Promise<OpenedStore> {
 
 async function openMongo(config: DemoConfig): Promise<OpenedStore> {
   const { MongoClient } = await import('mongodb');
-  const { ferretDbVersion, MongoStore } = await import('@coatcheck/store-mongo');
+  const { createMongoStore, ferretDbVersion } = await import('@coatcheck/store-mongo');
   const connect = async (options: { maxPoolSize?: number }) => {
     const client = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5000, ...options });
     try {
@@ -103,9 +103,9 @@ async function openMongo(config: DemoConfig): Promise<OpenedStore> {
     client = await connect({ maxPoolSize: 1 });
   }
   const server = ferretDb ? `FerretDB ${ferretDb}` : 'MongoDB';
-  // 'interval' sweeps expired sessions itself, so it works on every MongoDB-wire server, FerretDB (no TTL
-  // indexes) included; on MongoDB itself 'native' lets the server do it.
-  const store = new MongoStore({ db: client.db(), autoRemove: 'interval' });
+  // 'sweep' deletes expired sessions itself, so it works on every MongoDB-wire server, FerretDB (no TTL
+  // indexes) included; on MongoDB itself 'native' (the default) lets the server do it.
+  const store = createMongoStore(client.db(), { expiry: 'sweep' });
   return {
     store,
     label: `${server} at ${hostOf(config.mongoUrl)}${oneConnection ? ' (one connection)' : ''}`,
@@ -131,9 +131,8 @@ async function openPrisma(config: DemoConfig, provider: Provider): Promise<Opene
     await prisma.$disconnect();
     throw unreachable(label, error);
   }
-  const store = createPrismaStore(prisma);
-  // Deletes expired rows now and then: SQL has no expiry of its own.
-  store.startSweeper({ intervalSeconds: 600 });
+  // Deletes expired rows every 10 minutes (`expiry: 'sweep'`, the default): SQL has no expiry of its own.
+  const store = createPrismaStore(prisma, { sweepIntervalSeconds: 600 });
   return {
     store,
     label,

@@ -263,7 +263,7 @@ function icon(name: string, className = 'icon'): Html {
 
 /** A line of the audit trail in words. */
 function describeEvent({ type, reason }: SessionEvent): string {
-  if (type === 'created' || (type === 'regenerated' && reason === 'login')) return 'Logged in';
+  if (reason === 'login') return 'Logged in';
   if (type === 'destroyed') return 'Logged out';
   if (type === 'expired')
     return reason === 'absolute-timeout'

@@ -1,6 +1,6 @@
 // assertMethods: the construction-time check of the clients stores receive.
 import { describe, expect, it } from 'vitest';
-import { assertMethods, CoatcheckError } from '../src/index.js';
+import { assertMethods, CoatcheckError } from '../src/store-kit.js';
 
 function failureOf(check: () => void): CoatcheckError {
   try {

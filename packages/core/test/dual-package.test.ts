@@ -6,6 +6,7 @@ async function twoCopies() {
   const load = async () => ({
     core: await import('../src/index.js'),
     csrf: await import('../src/csrf.js'),
+    kit: await import('../src/store-kit.js'),
   });
   vi.resetModules();
   const first = await load();
@@ -24,7 +25,7 @@ describe('two copies of the package in one process', () => {
     expect(second.core.isCoatcheckError(error, 'UNSUPPORTED')).toBe(false);
     expect(error instanceof second.core.CoatcheckError).toBe(true);
     // Passed through unchanged, not wrapped as a store failure of the other copy.
-    expect(second.core.storeError('store.get', error)).toBe(error);
+    expect(second.kit.storeError('store.get', error)).toBe(error);
   });
 
   it('work on each other’s sessions (a CSRF token from one, a session loaded by the other)', async () => {

@@ -1,7 +1,8 @@
 // startSweeper: one periodic deleteExpired() for every store without native expiry. Fake timers drive the
 // schedule, so no case depends on the machine's speed.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CoatcheckError, isCoatcheckError, MemoryStore, startSweeper } from '../src/index.js';
+import { isCoatcheckError, MemoryStore } from '../src/index.js';
+import { type CoatcheckError, startSweeper } from '../src/store-kit.js';
 
 /** A store whose sweeps stay in progress until the test releases them. */
 function blockingStore() {
