@@ -111,10 +111,11 @@ export function sessionMiddleware<Data extends CoreSessionData>(
     let opened: Awaited<ReturnType<typeof open>>;
     try {
       opened = await open(req);
+      if ('status' in opened) return sendReply(res, opened);
     } catch (error) {
+      // Express 4 ignores the promise a middleware returns: whatever escapes would be an unhandled rejection.
       return next(error);
     }
-    if ('status' in opened) return sendReply(res, opened);
     (req as { [LOADED]?: true })[LOADED] = true;
     req.session = opened.session as unknown as Session<ExpressSessionData>;
     commitBeforeHeaders(res, opened);
@@ -138,11 +139,12 @@ export function requireUser(
     let reply: Reply | null;
     try {
       reply = await requireUserReply(req.session, () => req.originalUrl, options, 'sessionMiddleware()');
+      if (reply) sendReply(res, reply);
     } catch (error) {
+      // Sending throws too (headers already sent): Express 4 would leave that an unhandled rejection.
       return next(error);
     }
-    if (reply) sendReply(res, reply);
-    else next();
+    if (!reply) next();
   };
 }
 

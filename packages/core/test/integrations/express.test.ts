@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import express5 from 'express';
 import express4 from 'express4';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sessionMiddleware } from '../../src/express.js';
+import { requireUser, sessionMiddleware } from '../../src/express.js';
 import { createSessions, MemoryStore, type SessionRecord } from '../../src/index.js';
 import { buildExpressApp, serveExpress } from './express-app.js';
 import { cookieFrom, createCartSessions, FlakyStore, type Harness, SECRET } from './harness.js';
@@ -223,6 +223,31 @@ for (const [name, createApp] of versions) {
       await expect(harness.send('/bad')).rejects.toThrow();
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ code: 'ERR_HTTP_HEADERS_SENT' });
+    });
+
+    it('hands an error from sending the guard’s refusal to next(), which Express 4 would leave unhandled', async () => {
+      const errors: unknown[] = [];
+      const app = createApp();
+      app.use(sessionMiddleware(createCartSessions()));
+      // A middleware that sent the headers and still called next(): the refusal can no longer be sent.
+      app.get(
+        '/me',
+        (_req, res, next) => {
+          res.flushHeaders();
+          next();
+        },
+        requireUser(),
+        (_req, res) => {
+          res.end('never');
+        },
+      );
+      app.use((error: unknown, _req: unknown, res: express5.Response, _next: unknown) => {
+        errors.push(error);
+        res.end();
+      });
+      harness = await serveExpress(app);
+      await harness.send('/me');
+      expect(errors).toEqual([expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' })]);
     });
 
     it('lets writes straight through when there is nothing to save', async () => {
