@@ -256,6 +256,22 @@ export function sessionPipeline<Data extends SessionData, Req, Res>(
   };
 }
 
+/**
+ * The {@link OpenedSession} of every session a pipeline opened: the guards are handed only the session,
+ * and report its errors through it, to `onError` or the framework's log like the pipeline's own.
+ */
+const openedSessions = new WeakMap<Session<SessionData>, { report(error: unknown): void }>();
+
+/**
+ * Reports an error of `session`'s request where its pipeline reports; to the console for a session that
+ * no pipeline opened (one from `sessions.load()` handed to the Fetch guard).
+ */
+function reportFor(session: Session<SessionData>, error: unknown): void {
+  const owner = openedSessions.get(session);
+  if (owner) owner.report(error);
+  else console.error(error);
+}
+
 /** One request's session, from loading to commit. @internal */
 export class OpenedSession<Data extends SessionData, Req, Res> {
   readonly session: Session<Data>;
@@ -269,6 +285,7 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
     this.#request = request;
     this.session = session;
     this.#carried = !session.isNew;
+    openedSessions.set(session, this);
   }
 
   /**
@@ -451,7 +468,7 @@ export function middlewareOrder(guard: string, middleware: string): CoatcheckErr
 
 /**
  * Runs `requireUser()`: `null` lets the request through; otherwise the refusal — 401 JSON, or a 303 to
- * `redirectTo` — or 503 when `verify` met a store outage.
+ * `redirectTo` — or 503 when `verify` met a store outage, which is reported like the pipeline's own.
  * @param url the refused request's path and query, asked only for a `redirectTo` function.
  * @param middleware what has to run first, for the `MIDDLEWARE_ORDER` error when it did not.
  * @internal
@@ -467,6 +484,7 @@ export async function requireUserReply<Data extends SessionData>(
     if (session.userId !== null && (!options.verify || (await options.verify(session)))) return null;
   } catch (error) {
     if (!isStoreError(error)) throw error;
+    reportFor(session, error);
     return REPLIES.storeUnavailable;
   }
   const { redirectTo } = options;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import supertest from 'supertest';
 import { csrfToken, requireCsrfToken, requireUser, sessionMiddleware } from '../../src/express.js';
-import { type AppSetup, type Harness, replyFromNode, type SendInit } from './harness.js';
+import { type AppSetup, type Harness, hasDevices, replyFromNode, type SendInit } from './harness.js';
 
 declare module '../../src/express.js' {
   interface SessionData {
@@ -42,6 +42,9 @@ export function buildExpressApp(createApp: typeof express, { sessions, options }
   });
   app.get('/account', requireUser({ redirectTo: '/login' }), (req, res) => {
     res.send(`account of ${req.session.userId}`);
+  });
+  app.get('/devices', requireUser({ verify: hasDevices(sessions) }), (_req, res) => {
+    res.send('devices');
   });
   app.get('/form', (req, res) => {
     res.json({ token: csrfToken(req.session) });

@@ -9,6 +9,7 @@ import {
   createCartSessions,
   FlakyStore,
   type Harness,
+  hasDevices,
   replyFromNode,
   SECRET,
   type SendInit,
@@ -61,6 +62,7 @@ async function buildFastifyApp({ sessions, options }: AppSetup, extend?: (app: F
     { preHandler: requireUser({ redirectTo: '/login' }) },
     async (request) => `account of ${request.session.userId}`,
   );
+  app.get('/devices', { preHandler: requireUser({ verify: hasDevices(sessions) }) }, async () => 'devices');
   app.get('/form', async (request) => ({ token: csrfToken(request.session) }));
   app.post('/form', { preHandler: requireCsrfToken() }, async () => ({ ok: true }));
   app.get('/public', async () => 'hello');

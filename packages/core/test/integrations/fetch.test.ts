@@ -8,6 +8,7 @@ import {
   createCartSessions,
   FlakyStore,
   type Harness,
+  hasDevices,
   replyFromResponse,
   type SendInit,
   webRequest,
@@ -47,6 +48,8 @@ function buildFetchHandler({ sessions, options }: AppSetup) {
     'GET /account': async (request, session) =>
       (await requireUser(request, session, { redirectTo: '/login' })) ??
       new Response(`account of ${session.userId}`),
+    'GET /devices': async (request, session) =>
+      (await requireUser(request, session, { verify: hasDevices(sessions) })) ?? new Response('devices'),
     'GET /form': (_request, session) => Response.json({ token: csrfToken(session) }),
     'POST /form': async (request, session) =>
       (await requireCsrfToken(request, session)) ?? Response.json({ ok: true }),

@@ -1,4 +1,10 @@
-import { createSessions, MemoryStore, type SessionStore, type Sessions } from '../../src/index.js';
+import {
+  createSessions,
+  MemoryStore,
+  type Session,
+  type SessionStore,
+  type Sessions,
+} from '../../src/index.js';
 import type { IntegrationOptions } from '../../src/integration.js';
 
 export const SECRET = 'integration-secret-0123456789-abcdefghij';
@@ -42,14 +48,19 @@ export type StartApp = (setup: AppSetup) => Promise<Harness>;
 
 /**
  * A store that can be taken down: `'down'` fails every call, `'writes-down'` fails only writes (reads
- * still work, so a request loads its session and then fails to save it).
+ * still work, so a request loads its session and then fails to save it), `'index-down'` only the per-user
+ * index (a request loads and saves its session, and `listForUser()` fails).
  */
 export class FlakyStore implements SessionStore {
-  mode: 'up' | 'down' | 'writes-down' = 'up';
+  mode: 'up' | 'down' | 'writes-down' | 'index-down' = 'up';
   readonly memory = new MemoryStore();
 
-  private check(write: boolean): void {
-    if (this.mode === 'down' || (write && this.mode === 'writes-down')) {
+  private check(write: boolean, index = false): void {
+    if (
+      this.mode === 'down' ||
+      (write && this.mode === 'writes-down') ||
+      (index && this.mode === 'index-down')
+    ) {
       throw new Error('connection refused (simulated outage)');
     }
   }
@@ -75,17 +86,23 @@ export class FlakyStore implements SessionStore {
     return this.memory.delete(...args);
   }
   async listByUser(...args: Parameters<NonNullable<SessionStore['listByUser']>>) {
-    this.check(false);
+    this.check(false, true);
     return this.memory.listByUser(...args);
   }
   async deleteByUser(...args: Parameters<NonNullable<SessionStore['deleteByUser']>>) {
-    this.check(true);
+    this.check(true, true);
     return this.memory.deleteByUser(...args);
   }
 }
 
 export function createCartSessions(store: SessionStore = new FlakyStore()) {
   return createSessions<CartData>({ store, secrets: [SECRET] });
+}
+
+/** A `requireUser()` check that reaches the store: the user has a session in the per-user index. */
+export function hasDevices(sessions: Sessions<CartData>) {
+  return async (session: Session<CartData>) =>
+    (await sessions.listForUser(session.userId as string)).length > 0;
 }
 
 /** The `name=value` part of a `Set-Cookie`, as the browser sends it back. */

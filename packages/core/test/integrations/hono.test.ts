@@ -16,6 +16,7 @@ import {
   createCartSessions,
   FlakyStore,
   type Harness,
+  hasDevices,
   replyFromResponse,
   SECRET,
   type SendInit,
@@ -53,6 +54,7 @@ function buildHonoApp({ sessions, options }: AppSetup) {
   app.get('/account', requireUser({ redirectTo: '/login' }), (c) =>
     c.text(`account of ${c.get('session').userId}`),
   );
+  app.get('/devices', requireUser({ verify: hasDevices(sessions) }), (c) => c.text('devices'));
   app.get('/form', (c) => c.json({ token: csrfToken(c.get('session')) }));
   app.post('/form', requireCsrfToken(), (c) => c.json({ ok: true }));
   app.get('/public', (c) => c.text('hello'));

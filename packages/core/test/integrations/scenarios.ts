@@ -12,7 +12,8 @@ const TRUSTED = 'https://partner.example';
  * - `GET /cart` → `{ cart, userId }`; `POST /cart` `{ item }` appends (through `session.update`) → `{ count }`
  * - `POST /cart-then-redirect` `{ item }` appends, then redirects (303) to `/cart` without saving itself
  * - `POST /login` `{ userId }`; `POST /logout` → 204
- * - `GET /me` guarded (JSON 401); `GET /account` guarded with `redirectTo: '/login'`
+ * - `GET /me` guarded (JSON 401); `GET /account` guarded with `redirectTo: '/login'`; `GET /devices`
+ *   guarded with a `verify` that lists the user's sessions (see `hasDevices`) → `devices`
  * - `GET /form` → `{ token: csrfToken(session) }`; `POST /form` behind `requireCsrfToken()` → `{ ok: true }`
  * - `GET /public` → text, session untouched
  * - `GET /cached` → `{ cart }` under the app's own `Cache-Control: public, max-age=60`; a new visitor
@@ -383,6 +384,18 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
 
         store.mode = 'up';
         expect((await server.send('/me', { cookie })).json()).toEqual({ userId: 'ada' });
+      });
+
+      it('answers 503 when requireUser’s verify meets an outage, and reports it', async () => {
+        const { app: server, store } = await app();
+        const cookie = cookieFrom(await server.send('/login', { method: 'POST', json: { userId: 'ada' } }));
+        expect((await server.send('/devices', { cookie })).text).toBe('devices');
+        store.mode = 'index-down';
+
+        const reply = await server.send('/devices', { cookie });
+        expect(reply.status).toBe(503);
+        expect(reply.json()).toEqual({ error: 'Session store unavailable, try again later' });
+        expect(errors).toEqual([expect.objectContaining({ name: 'CoatcheckError', code: 'STORE_ERROR' })]);
       });
 
       it('replaces the response with 503 when the save fails, so no half response goes out', async () => {
