@@ -57,7 +57,10 @@ export interface GuardOptions<Data extends SessionData = SessionData> {
   verify?: (session: Session<Data>) => boolean | Promise<boolean>;
   /**
    * Where to send refused requests (a `303` redirect), e.g. `'/login'`, or a function of the refused
-   * request's path and query, e.g. `(url) => '/login?next=' + encodeURIComponent(url)`.
+   * request's path and query, e.g. `(url) => '/login?next=' + encodeURIComponent(url)`. Non-ASCII
+   * characters are percent-encoded (UTF-8). A location with control characters (CR, LF, …) is refused: a
+   * string when the guard is created, a function's result at the request, which then gets the `401`
+   * instead (and `onError` an `INVALID_ARGUMENT`), since its URL can be made to carry any character.
    * @default undefined (answer `401` with JSON `{ error }`)
    */
   redirectTo?: string | ((url: string) => string);
@@ -489,8 +492,39 @@ export async function requireUserReply<Data extends SessionData>(
   }
   const { redirectTo } = options;
   if (redirectTo === undefined) return REPLIES.unauthenticated;
-  const location = typeof redirectTo === 'function' ? redirectTo(url()) : redirectTo;
+  const chosen = typeof redirectTo === 'function' ? redirectTo(url()) : redirectTo;
+  const location = locationOf(chosen);
+  if (location === null) {
+    // Only a function gets here (a bad string is refused at creation), and its input is the request's URL:
+    // anyone can make that decode to a CR LF. Refusing as without `redirectTo` keeps it a refusal, not a 500.
+    reportFor(
+      session,
+      new CoatcheckError(
+        'INVALID_ARGUMENT',
+        `requireUser(): redirectTo returned ${JSON.stringify(chosen)?.slice(0, 200)}, which cannot be a Location (not a string, empty, or with control characters); answered 401 instead`,
+      ),
+    );
+    return REPLIES.unauthenticated;
+  }
   return { status: 303, headers: { location }, body: null };
+}
+
+/**
+ * `value` as a `Location` header every framework sends alike: non-ASCII characters percent-encoded as
+ * UTF-8 (`encodeURI` on them alone, so the `%` escapes already there stay as they are); `null` when it
+ * cannot be one — not a string, empty, a control character (CR and LF would split the header) or a lone
+ * surrogate. Node would throw on non-Latin-1, Fetch `Headers` on CR and LF, and Latin-1 would go out as
+ * bytes that are not UTF-8.
+ */
+function locationOf(value: unknown): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  if (typeof value !== 'string' || value === '' || /[\x00-\x1f\x7f]/.test(value)) return null;
+  try {
+    return value.replace(/[\u0080-\uffff]+/g, (run) => encodeURI(run));
+  } catch {
+    // URIError: a lone surrogate has no UTF-8 encoding.
+    return null;
+  }
 }
 
 /** Checks guard options when the guard is created. @internal */
@@ -500,8 +534,15 @@ export function checkGuardOptions(options: GuardOptions<never>): void {
     invalidOption('verify', 'must be a function of the session');
   }
   const { redirectTo } = options;
-  if (redirectTo !== undefined && typeof redirectTo !== 'function' && typeof redirectTo !== 'string') {
-    invalidOption('redirectTo', 'must be a path, a URL or a function returning one');
+  if (
+    redirectTo !== undefined &&
+    typeof redirectTo !== 'function' &&
+    (typeof redirectTo !== 'string' || locationOf(redirectTo) === null)
+  ) {
+    invalidOption(
+      'redirectTo',
+      'must be a path or a URL without control characters, or a function returning one',
+    );
   }
 }
 

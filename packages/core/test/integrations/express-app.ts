@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import supertest from 'supertest';
 import { csrfToken, requireCsrfToken, requireUser, sessionMiddleware } from '../../src/express.js';
-import { type AppSetup, type Harness, hasDevices, replyFromNode, type SendInit } from './harness.js';
+import {
+  type AppSetup,
+  type Harness,
+  hasDevices,
+  loginWithNext,
+  replyFromNode,
+  type SendInit,
+} from './harness.js';
 
 declare module '../../src/express.js' {
   interface SessionData {
@@ -42,6 +49,9 @@ export function buildExpressApp(createApp: typeof express, { sessions, options }
   });
   app.get('/account', requireUser({ redirectTo: '/login' }), (req, res) => {
     res.send(`account of ${req.session.userId}`);
+  });
+  app.get('/orders', requireUser({ redirectTo: loginWithNext }), (_req, res) => {
+    res.send('orders');
   });
   app.get('/devices', requireUser({ verify: hasDevices(sessions) }), (_req, res) => {
     res.send('devices');

@@ -10,6 +10,7 @@ import {
   FlakyStore,
   type Harness,
   hasDevices,
+  loginWithNext,
   replyFromNode,
   SECRET,
   type SendInit,
@@ -62,6 +63,7 @@ async function buildFastifyApp({ sessions, options }: AppSetup, extend?: (app: F
     { preHandler: requireUser({ redirectTo: '/login' }) },
     async (request) => `account of ${request.session.userId}`,
   );
+  app.get('/orders', { preHandler: requireUser({ redirectTo: loginWithNext }) }, async () => 'orders');
   app.get('/devices', { preHandler: requireUser({ verify: hasDevices(sessions) }) }, async () => 'devices');
   app.get('/form', async (request) => ({ token: csrfToken(request.session) }));
   app.post('/form', { preHandler: requireCsrfToken() }, async () => ({ ok: true }));

@@ -9,6 +9,7 @@ import {
   FlakyStore,
   type Harness,
   hasDevices,
+  loginWithNext,
   replyFromResponse,
   type SendInit,
   webRequest,
@@ -48,6 +49,8 @@ function buildFetchHandler({ sessions, options }: AppSetup) {
     'GET /account': async (request, session) =>
       (await requireUser(request, session, { redirectTo: '/login' })) ??
       new Response(`account of ${session.userId}`),
+    'GET /orders': async (request, session) =>
+      (await requireUser(request, session, { redirectTo: loginWithNext })) ?? new Response('orders'),
     'GET /devices': async (request, session) =>
       (await requireUser(request, session, { verify: hasDevices(sessions) })) ?? new Response('devices'),
     'GET /form': (_request, session) => Response.json({ token: csrfToken(session) }),

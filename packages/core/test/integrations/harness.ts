@@ -105,6 +105,12 @@ export function hasDevices(sessions: Sessions<CartData>) {
     (await sessions.listForUser(session.userId as string)).length > 0;
 }
 
+/**
+ * A `redirectTo` that puts the refused URL back decoded, as apps do by mistake: the location then holds
+ * whatever the URL's escapes decode to (non-ASCII, CR LF).
+ */
+export const loginWithNext = (url: string) => `/login?next=${decodeURIComponent(url)}`;
+
 /** The `name=value` part of a `Set-Cookie`, as the browser sends it back. */
 export function cookieFrom(reply: Reply): string {
   const setCookie = reply.setCookies[0];

@@ -17,6 +17,7 @@ import {
   FlakyStore,
   type Harness,
   hasDevices,
+  loginWithNext,
   replyFromResponse,
   SECRET,
   type SendInit,
@@ -54,6 +55,7 @@ function buildHonoApp({ sessions, options }: AppSetup) {
   app.get('/account', requireUser({ redirectTo: '/login' }), (c) =>
     c.text(`account of ${c.get('session').userId}`),
   );
+  app.get('/orders', requireUser({ redirectTo: loginWithNext }), (c) => c.text('orders'));
   app.get('/devices', requireUser({ verify: hasDevices(sessions) }), (c) => c.text('devices'));
   app.get('/form', (c) => c.json({ token: csrfToken(c.get('session')) }));
   app.post('/form', requireCsrfToken(), (c) => c.json({ ok: true }));

@@ -13,7 +13,8 @@ const TRUSTED = 'https://partner.example';
  * - `POST /cart-then-redirect` `{ item }` appends, then redirects (303) to `/cart` without saving itself
  * - `POST /login` `{ userId }`; `POST /logout` → 204
  * - `GET /me` guarded (JSON 401); `GET /account` guarded with `redirectTo: '/login'`; `GET /devices`
- *   guarded with a `verify` that lists the user's sessions (see `hasDevices`) → `devices`
+ *   guarded with a `verify` that lists the user's sessions (see `hasDevices`) → `devices`; `GET /orders`
+ *   guarded with a `redirectTo` function that decodes the URL (see `loginWithNext`)
  * - `GET /form` → `{ token: csrfToken(session) }`; `POST /form` behind `requireCsrfToken()` → `{ ok: true }`
  * - `GET /public` → text, session untouched
  * - `GET /cached` → `{ cart }` under the app's own `Cache-Control: public, max-age=60`; a new visitor
@@ -134,6 +135,38 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
       const allowed = await server.send('/account', { cookie });
       expect(allowed.status).toBe(200);
       expect(allowed.text).toBe('account of ada');
+    });
+
+    it('sends a redirect whatever the URL decodes to: non-ASCII encoded, control characters refused', async () => {
+      const { app: server } = await app();
+      for (const [query, next] of [
+        ['?to=%E2%82%AC', '?to=%E2%82%AC'],
+        ['?to=%C3%A9t%C3%A9', '?to=%C3%A9t%C3%A9'],
+        ['?to=%F0%9F%8D%90%20x', '?to=%F0%9F%8D%90 x'],
+      ]) {
+        const redirect = await server.send(`/orders${query}`);
+        expect(redirect.status).toBe(303);
+        expect(redirect.headers.get('location')).toBe(`/login?next=/orders${next}`);
+      }
+      expect(errors).toEqual([]);
+
+      // A CR LF in the location would split the header: the guard refuses with its 401 instead.
+      for (const query of ['?to=%0D%0ASet-Cookie:%20evil=1', '?to=%00', '?to=%09']) {
+        const refused = await server.send(`/orders${query}`);
+        expect(refused.status).toBe(401);
+        expect(refused.json()).toEqual({ error: 'Authentication required' });
+        expect(refused.headers.get('location')).toBeNull();
+        expect(refused.setCookies).toEqual([]);
+      }
+      expect(errors).toHaveLength(3);
+      expect(errors).toEqual(
+        Array(3).fill(
+          expect.objectContaining({
+            code: 'INVALID_ARGUMENT',
+            message: expect.stringContaining('redirectTo'),
+          }),
+        ),
+      );
     });
 
     it('keeps every one of 20 concurrent appends to one session', async () => {

@@ -95,6 +95,23 @@ describe('integration options', () => {
     );
   });
 
+  it.each(['/login\r\nSet-Cookie: evil=1', '/login\n', '/login\u0000', '', '/login?\ud800'])(
+    'refuses redirectTo %j when the guard is created, in every framework',
+    async (redirectTo) => {
+      const refused = expect.objectContaining({
+        code: 'INVALID_OPTION',
+        message: expect.stringContaining('`redirectTo`'),
+      });
+      expect(() => expressGuard({ redirectTo })).toThrow(refused);
+      expect(() => fastifyGuard({ redirectTo })).toThrow(refused);
+      expect(() => honoGuard({ redirectTo })).toThrow(refused);
+      const session = await sessions.load({});
+      await expect(fetchGuard(new Request('http://localhost/'), session, { redirectTo })).rejects.toThrow(
+        refused,
+      );
+    },
+  );
+
   it('normalises trusted origins (case, default port, trailing slash)', () => {
     const settings = resolveIntegrationOptions({
       originCheck: { trustedOrigins: ['HTTPS://App.Example.com:443/'] },
@@ -161,6 +178,30 @@ describe('requireUser', () => {
     });
     expect(refused?.status).toBe(303);
     expect(refused?.headers.get('location')).toBe('/login?next=%2Fadmin%3Ftab%3D2');
+  });
+
+  it('percent-encodes the non-ASCII characters of a redirectTo string, and nothing else', async () => {
+    const refused = await fetchGuard(new Request('http://localhost/konto'), await sessions.load({}), {
+      redirectTo: '/anmelden?zurück=%2Fkonto&x=€',
+    });
+    expect(refused?.status).toBe(303);
+    expect(refused?.headers.get('location')).toBe('/anmelden?zur%C3%BCck=%2Fkonto&x=%E2%82%AC');
+  });
+
+  it('answers 401 when a redirectTo function returns what cannot be a Location, and reports it', async () => {
+    const errors: unknown[] = [];
+    const handler = withSession(sessions, { onError: (error) => errors.push(error) });
+    for (const location of ['/a\r\nb', '/\ud800', '', 42]) {
+      const guarded = handler(
+        async (request, session) =>
+          (await fetchGuard(request, session, { redirectTo: () => location as string })) ??
+          new Response('in'),
+      );
+      const response = await guarded(new Request('http://localhost/'));
+      expect(response.status).toBe(401);
+      expect(response.headers.get('location')).toBeNull();
+    }
+    expect(errors).toEqual(Array(4).fill(expect.objectContaining({ code: 'INVALID_ARGUMENT' })));
   });
 });
 
