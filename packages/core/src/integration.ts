@@ -287,7 +287,8 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
     this.#pipeline = pipeline;
     this.#request = request;
     this.session = session;
-    this.#carried = !session.isNew;
+    // Through the state, not `session.isNew`: that getter counts as the app reading the session.
+    this.#carried = internalsOf(session).record !== null;
     openedSessions.set(session, this);
   }
 

@@ -62,9 +62,9 @@ export interface SessionState {
   needsTouch: boolean;
   client: { ip: string | null; userAgent: string | null };
   /**
-   * `true` once anything about the session was read (data, user, times, client): the response may then
-   * depend on the cookie, so the integrations mark it `Vary: Cookie`. `isNew` and `isDirty` do not count,
-   * since the integrations ask them on every request.
+   * `true` once the app read anything about the session (`isNew` and `isDirty` too, data, user, times,
+   * client): the response may then depend on the cookie, so the integrations mark it `Vary: Cookie`. The
+   * manager and the integrations read the state directly, so their reads do not count.
    */
   wasRead: boolean;
 }
@@ -120,12 +120,12 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** `true` until the session has a stored record (nothing has been saved for this visitor yet). */
   get isNew(): boolean {
-    return this.#state.record === null;
+    return this.#read().record === null;
   }
 
   /** `true` when there are changes not yet saved. */
   get isDirty(): boolean {
-    return this.#state.mutations.length > 0;
+    return this.#read().mutations.length > 0;
   }
 
   /** The user this session is bound to (set by `login`), or `null`. */

@@ -62,6 +62,9 @@ export function buildExpressApp(createApp: typeof express, { sessions, options }
   app.post('/form', requireCsrfToken(), (_req, res) => {
     res.json({ ok: true });
   });
+  app.get('/welcome', (req, res) => {
+    res.send(req.session.isNew ? 'Welcome' : 'Welcome back');
+  });
   app.get('/public', (_req, res) => {
     res.send('hello');
   });

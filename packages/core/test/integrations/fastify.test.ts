@@ -67,6 +67,7 @@ async function buildFastifyApp({ sessions, options }: AppSetup, extend?: (app: F
   app.get('/devices', { preHandler: requireUser({ verify: hasDevices(sessions) }) }, async () => 'devices');
   app.get('/form', async (request) => ({ token: csrfToken(request.session) }));
   app.post('/form', { preHandler: requireCsrfToken() }, async () => ({ ok: true }));
+  app.get('/welcome', async (request) => (request.session.isNew ? 'Welcome' : 'Welcome back'));
   app.get('/public', async () => 'hello');
   app.get('/cached', async (request, reply) => {
     if (request.session.isNew) request.session.set('flag', true);

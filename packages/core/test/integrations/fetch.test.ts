@@ -56,6 +56,7 @@ function buildFetchHandler({ sessions, options }: AppSetup) {
     'GET /form': (_request, session) => Response.json({ token: csrfToken(session) }),
     'POST /form': async (request, session) =>
       (await requireCsrfToken(request, session)) ?? Response.json({ ok: true }),
+    'GET /welcome': (_request, session) => new Response(session.isNew ? 'Welcome' : 'Welcome back'),
     'GET /public': () => new Response('hello'),
     'GET /cached': (_request, session) => {
       if (session.isNew) session.set('flag', true);

@@ -59,6 +59,7 @@ function buildHonoApp({ sessions, options }: AppSetup) {
   app.get('/devices', requireUser({ verify: hasDevices(sessions) }), (c) => c.text('devices'));
   app.get('/form', (c) => c.json({ token: csrfToken(c.get('session')) }));
   app.post('/form', requireCsrfToken(), (c) => c.json({ ok: true }));
+  app.get('/welcome', (c) => c.text(c.get('session').isNew ? 'Welcome' : 'Welcome back'));
   app.get('/public', (c) => c.text('hello'));
   app.get('/cached', (c) => {
     const session = c.get('session');

@@ -16,6 +16,7 @@ const TRUSTED = 'https://partner.example';
  *   guarded with a `verify` that lists the user's sessions (see `hasDevices`) → `devices`; `GET /orders`
  *   guarded with a `redirectTo` function that decodes the URL (see `loginWithNext`)
  * - `GET /form` → `{ token: csrfToken(session) }`; `POST /form` behind `requireCsrfToken()` → `{ ok: true }`
+ * - `GET /welcome` → `Welcome` or `Welcome back`, from `session.isNew` alone
  * - `GET /public` → text, session untouched
  * - `GET /cached` → `{ cart }` under the app's own `Cache-Control: public, max-age=60`; a new visitor
  *   also gets `flag: true` written (so a session and a cookie)
@@ -381,6 +382,17 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
 
         // A route that never touches the session, without a cookie, stays cacheable for everyone.
         expect(vary(await server.send('/public'))).not.toMatch(/\bCookie\b/i);
+      });
+
+      it('counts a page built from session.isNew alone as depending on the session', async () => {
+        const { app: server } = await app();
+        const welcome = await server.send('/welcome');
+        expect(welcome.text).toBe('Welcome');
+        expect(welcome.setCookies).toEqual([]);
+        expect(welcome.headers.get('vary') ?? '').toMatch(/\bCookie\b/i);
+
+        const cookie = cookieFrom(await server.send('/cart', { method: 'POST', json: { item: 'apple' } }));
+        expect((await server.send('/welcome', { cookie })).text).toBe('Welcome back');
       });
 
       it('never lets a response that sets the cookie be cached, whatever the app said', async () => {

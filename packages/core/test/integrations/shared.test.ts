@@ -330,8 +330,10 @@ describe('response headers', () => {
 });
 
 describe('what counts as depending on the session', () => {
-  it('is any read of its data, user or times, not the integrations’ isNew and isDirty', async () => {
+  it('is any read the app makes: isNew and isDirty, its data, user or times', async () => {
     const reads: Array<(session: Awaited<ReturnType<typeof sessions.load>>) => unknown> = [
+      (session) => session.isNew,
+      (session) => session.isDirty,
       (session) => session.get('cart'),
       (session) => session.data,
       (session) => session.userId,
@@ -342,8 +344,6 @@ describe('what counts as depending on the session', () => {
     ];
     for (const read of reads) {
       const session = await sessions.load({});
-      void session.isNew;
-      void session.isDirty;
       expect(sessionWasRead(session)).toBe(false);
       read(session);
       expect(sessionWasRead(session), String(read)).toBe(true);
