@@ -13,8 +13,9 @@ export interface IntegrationOptions {
    */
   originCheck?: OriginCheckOptions | false;
   /**
-   * `Cache-Control` for responses to requests that carried a live session, when the app set none itself:
-   * such responses are personal, so no shared cache may keep them. Responses that set or clear the
+   * `Cache-Control` for responses to a live session, when the app set none itself: the request carried
+   * one, or the response stores one (a first write, a login). Such responses are personal, so no shared
+   * cache may keep them. Responses that set or clear the
    * cookie get the core's `setCookieCacheControl` regardless. `false` leaves it to the app. Either way,
    * every response that depends on the session (it carried one, the app read it, or the response sets or
    * clears the cookie) gets `Vary: Cookie`.
@@ -287,8 +288,7 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
     this.#pipeline = pipeline;
     this.#request = request;
     this.session = session;
-    // Through the state, not `session.isNew`: that getter counts as the app reading the session.
-    this.#carried = internalsOf(session).record !== null;
+    this.#carried = sessionIsStored(session);
     openedSessions.set(session, this);
   }
 
@@ -332,7 +332,12 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
       port,
       response,
       committed,
-      { carried: this.#carried, read: sessionWasRead(this.session) },
+      {
+        // Stored now though the request carried none (a first write, a login): the response carries the
+        // user's session all the same, and `setCookieCacheControl: false` must not leave it cacheable.
+        personal: this.#carried || sessionIsStored(this.session),
+        read: sessionWasRead(this.session),
+      },
       sessionCacheControl,
     );
   }
@@ -340,17 +345,17 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
 
 /** What a response's headers depend on, beyond what the commit returned. @internal */
 export interface SessionUse {
-  /** The request carried a live session. */
-  carried: boolean;
+  /** The request carried a live session, or the session is stored now: the response is personal. */
+  personal: boolean;
   /** The app read the session. */
   read: boolean;
 }
 
 /**
  * Writes what a committed session adds to a response: the core's headers (`Set-Cookie` appended, the
- * `Cache-Control` of a cookie change overriding the app's); when the request carried a live session, the
- * private `Cache-Control` unless the app chose one; and `Vary: Cookie` whenever the response depends on
- * the session.
+ * `Cache-Control` of a cookie change overriding the app's); when the response is personal, the private
+ * `Cache-Control` unless the app chose one; and `Vary: Cookie` whenever the response depends on the
+ * session.
  * @internal
  */
 export function writeSessionHeaders<Res>(
@@ -367,12 +372,12 @@ export function writeSessionHeaders<Res>(
       setsCookie = true;
     } else port.setHeader(response, name, value);
   }
-  if (use.carried && sessionCacheControl && !port.getHeader(response, 'cache-control')) {
+  if (use.personal && sessionCacheControl && !port.getHeader(response, 'cache-control')) {
     port.setHeader(response, 'Cache-Control', sessionCacheControl);
   }
   // Caches must key every response built from the session on Cookie, the first one of a new session
   // included; otherwise one visitor's page, or the anonymous one, is served to a request with another cookie.
-  if (use.carried || use.read || setsCookie) {
+  if (use.personal || use.read || setsCookie) {
     const vary = port.getHeader(response, 'vary');
     if (!vary) port.setHeader(response, 'Vary', 'Cookie');
     else if (!/(^|,)\s*(\*|cookie)\s*(?=,|$)/i.test(vary))
@@ -382,6 +387,14 @@ export function writeSessionHeaders<Res>(
 
 // The integrations' only reads of a session's internals, kept here so a change to the session model has
 // one place to follow.
+
+/**
+ * `true` when the session has a stored record. Read through the state: `session.isNew` would count as the
+ * app reading the session.
+ */
+function sessionIsStored(session: Session<SessionData>): boolean {
+  return internalsOf(session).record !== null;
+}
 
 /** `true` once the app read anything of the session: the response then depends on the cookie. @internal */
 export function sessionWasRead(session: Session<SessionData>): boolean {

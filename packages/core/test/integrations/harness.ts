@@ -4,6 +4,7 @@ import {
   type Session,
   type SessionStore,
   type Sessions,
+  type SessionsOptions,
 } from '../../src/index.js';
 import type { IntegrationOptions } from '../../src/integration.js';
 
@@ -95,8 +96,11 @@ export class FlakyStore implements SessionStore {
   }
 }
 
-export function createCartSessions(store: SessionStore = new FlakyStore()) {
-  return createSessions<CartData>({ store, secrets: [SECRET] });
+export function createCartSessions(
+  store: SessionStore = new FlakyStore(),
+  options: Omit<SessionsOptions<CartData>, 'store' | 'secrets'> = {},
+) {
+  return createSessions<CartData>({ ...options, store, secrets: [SECRET] });
 }
 
 /** A `requireUser()` check that reaches the store: the user has a session in the per-user index. */

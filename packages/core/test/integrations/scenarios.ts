@@ -26,9 +26,12 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
     let harness: Harness | undefined;
     const errors: unknown[] = [];
 
-    async function app(options: IntegrationOptions = {}) {
+    async function app(
+      options: IntegrationOptions = {},
+      sessionsOptions: Parameters<typeof createCartSessions>[1] = {},
+    ) {
       const store = new FlakyStore();
-      const sessions = createCartSessions(store);
+      const sessions = createCartSessions(store, sessionsOptions);
       errors.length = 0;
       harness = await start({
         sessions,
@@ -402,6 +405,20 @@ export function runIntegrationScenarios(name: string, start: StartApp): void {
         expect(reply.headers.get('cache-control')).toBe('no-store');
         const login = await server.send('/login', { method: 'POST', json: { userId: 'ada' } });
         expect(login.headers.get('cache-control')).toBe('no-store');
+      });
+
+      it('keeps a response that stores the session private with setCookieCacheControl: false', async () => {
+        const { app: server } = await app({}, { setCookieCacheControl: false });
+        // No cookie came in, but the response carries the user's new session.
+        const login = await server.send('/login', { method: 'POST', json: { userId: 'ada' } });
+        expect(login.setCookies).toHaveLength(1);
+        expect(login.headers.get('cache-control')).toBe('private, no-store');
+        const created = await server.send('/cart', { method: 'POST', json: { item: 'apple' } });
+        expect(created.headers.get('cache-control')).toBe('private, no-store');
+
+        // Nothing stored and nothing carried: still the app's to cache.
+        expect((await server.send('/public')).headers.get('cache-control')).toBeNull();
+        expect((await server.send('/welcome')).headers.get('cache-control')).toBeNull();
       });
 
       it('leaves Cache-Control to the app with sessionCacheControl: false', async () => {

@@ -321,7 +321,7 @@ describe('response headers', () => {
         webResponseHeaders,
         { headers },
         [],
-        { carried: true, read: false },
+        { personal: true, read: false },
         'private, no-store',
       );
       expect(headers.get('vary')).toBe(after);
