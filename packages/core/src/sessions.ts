@@ -197,7 +197,7 @@ export class Sessions<Data extends SessionData = SessionData> {
    * request's session) is marked.
    * @throws `UNSUPPORTED` in cookie-only mode or with a store without the per-user index.
    */
-  listForUser(userId: string, current?: Session<Data>): Promise<SessionInfo[]> {
+  async listForUser(userId: string, current?: Session<Data>): Promise<SessionInfo[]> {
     return this.#devices.list(userId, current ? internalsOf(current).id : null);
   }
 
@@ -217,7 +217,13 @@ export class Sessions<Data extends SessionData = SessionData> {
    * @returns how many sessions were ended.
    * @throws `UNSUPPORTED` in cookie-only mode or with a store without the per-user index.
    */
-  revokeAll(userId: string, options: { except?: Session<Data> } = {}): Promise<number> {
+  async revokeAll(userId: string, options: { except?: Session<Data> } = {}): Promise<number> {
+    if (typeof options !== 'object' || options === null) {
+      throw new CoatcheckError(
+        'INVALID_ARGUMENT',
+        'revokeAll(userId, options) takes an object, e.g. { except }',
+      );
+    }
     const exceptId = options.except ? (internalsOf(options.except).id ?? undefined) : undefined;
     return this.#devices.revokeAll(userId, exceptId);
   }

@@ -555,6 +555,21 @@ describe('per-user sessions', () => {
     }
   });
 
+  it('rejects, never throws, when the current or except session is not one from sessions.load()', async () => {
+    const { sessions } = setup();
+    for (const call of [
+      () => sessions.listForUser('alice', {} as never),
+      () => sessions.revokeAll('alice', { except: {} as never }),
+      () => sessions.revokeAll('alice', null as never),
+    ]) {
+      let pending: Promise<unknown> | undefined;
+      expect(() => {
+        pending = call();
+      }).not.toThrow();
+      await expect(pending).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+  });
+
   it('evicts the oldest sessions beyond maxSessionsPerUser', async () => {
     const { sessions, time } = setup({ maxSessionsPerUser: 2 });
     const cookies = await loginDevices(sessions, 'alice', 4, time);
