@@ -72,6 +72,19 @@ export function invalidOption(option: string, problem: string): never {
 }
 
 /**
+ * Throws `INVALID_OPTION` for an option set under an old name, naming the new one: ignored, it would drop
+ * the app's setting without a word (a cache policy, the trusted origins).
+ * @param renamed old name → new name.
+ */
+export function refuseRenamedOptions(options: object, renamed: Readonly<Record<string, string>>): void {
+  for (const [old, current] of Object.entries(renamed)) {
+    if ((options as Record<string, unknown>)[old] !== undefined) {
+      invalidOption(old, `was renamed to \`${current}\``);
+    }
+  }
+}
+
+/**
  * Turns any failure of a backend call into `STORE_ERROR` with the original as `cause` (a
  * `CoatcheckError` passes through unchanged), so callers handle one error type whatever the backend.
  * For stores' own background work (sweepers, index creation, audit writes).

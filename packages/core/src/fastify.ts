@@ -89,8 +89,11 @@ const port: SessionPort<FastifyRequest, FastifyReply> = {
 
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
   const { sessions, originCheck, sessionCacheControl, onError } = options ?? {};
-  // Only the integration's own options: Fastify's (`prefix`, `logLevel`, …) arrive in the same object.
-  const open = sessionPipeline(sessions, { originCheck, sessionCacheControl, onError }, port);
+  // Only the integration's own options, and their old names to be refused: Fastify's (`prefix`,
+  // `logLevel`, …) arrive in the same object.
+  const { csrf, cacheControl } = (options ?? {}) as { csrf?: unknown; cacheControl?: unknown };
+  const own = { originCheck, sessionCacheControl, onError, csrf, cacheControl } as IntegrationOptions;
+  const open = sessionPipeline(sessions, own, port);
 
   fastify.decorateRequest('session', null as unknown as Session<FastifySessionData>);
   fastify.decorateRequest(OPENED, null);

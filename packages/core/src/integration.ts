@@ -1,4 +1,4 @@
-import { CoatcheckError, invalidOption } from './errors.js';
+import { CoatcheckError, invalidOption, refuseRenamedOptions } from './errors.js';
 import { internalsOf, type Session, type SessionData } from './session.js';
 import type { CommitResult, Sessions } from './sessions.js';
 
@@ -101,6 +101,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Validates integration options once, when the middleware or plugin is created. @internal */
 export function resolveIntegrationOptions(options: IntegrationOptions = {}): ResolvedIntegrationOptions {
   if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
+  refuseRenamedOptions(options, { csrf: 'originCheck', cacheControl: 'sessionCacheControl' });
   const { originCheck = {}, sessionCacheControl = 'private, no-store', onError } = options;
   if (onError !== undefined && typeof onError !== 'function') invalidOption('onError', 'must be a function');
   if (

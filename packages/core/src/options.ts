@@ -2,7 +2,7 @@ import { assertMethods } from './client-shape.js';
 import { type CookieOptions, type ResolvedCookieOptions, resolveCookieOptions } from './cookie.js';
 import { KeyRing } from './crypto.js';
 import { hasUserIndex } from './devices.js';
-import { invalidOption } from './errors.js';
+import { invalidOption, refuseRenamedOptions } from './errors.js';
 import type { RevocationStore } from './revocation.js';
 import type { SessionData } from './session.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -121,6 +121,7 @@ export function resolveSessionsOptions<Data extends SessionData>(
   options: SessionsOptions<Data>,
 ): ResolvedSessionsOptions<Data> {
   if (!options || typeof options !== 'object') invalidOption('options', 'must be an object');
+  refuseRenamedOptions(options, { cacheControl: 'setCookieCacheControl' });
   const cookie = resolveCookieOptions(options.cookie);
   const keys = new KeyRing(options.secrets);
   const absolute = positive(options, 'absoluteTimeoutSeconds');

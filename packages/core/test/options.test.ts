@@ -60,6 +60,9 @@ describe('configuration fails at start, naming the option', () => {
     [{ maxSessionsPerUser: 0 }, 'maxSessionsPerUser', 'at least 1'],
     [{ schema: {} }, 'schema', 'Standard Schema'],
     [{ setCookieCacheControl: 'no-store\r\nX-Evil: 1' }, 'setCookieCacheControl', 'header value'],
+    // The old name: ignored, the app's cache policy would be dropped without a word.
+    [{ cacheControl: 'no-cache' }, 'cacheControl', 'renamed to `setCookieCacheControl`'],
+    [{ cacheControl: false }, 'cacheControl', 'renamed to `setCookieCacheControl`'],
     [{ cookie: { name: 'a=b' } }, 'cookie.name', 'token'],
     [{ cookie: { name: 'a;b' } }, 'cookie.name', 'token'],
     [{ cookie: { path: '/; Domain=evil.example' } }, 'cookie.path', '";"'],

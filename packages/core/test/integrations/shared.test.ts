@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Context } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
 import { csrfToken, verifyCsrfToken } from '../../src/csrf.js';
@@ -56,6 +56,28 @@ describe('integration options', () => {
         }),
       );
     }
+  });
+
+  it.each([
+    [{ csrf: { trustedOrigins: ['https://partner.example'] } }, 'csrf', 'originCheck'],
+    [{ csrf: false }, 'csrf', 'originCheck'],
+    [{ cacheControl: 'private, max-age=0' }, 'cacheControl', 'sessionCacheControl'],
+  ])('refuses the old name in %j, naming the new one, in every framework', async (options, old, current) => {
+    const renamed = expect.objectContaining({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining(`\`${old}\` was renamed to \`${current}\``),
+    });
+    for (const create of [
+      () => expressSessions(sessions, options as never),
+      () => honoSessions(sessions, options as never),
+      () => withSession(sessions, options as never),
+    ]) {
+      expect(create).toThrow(renamed);
+    }
+    const app = Fastify();
+    app.register(sessionPlugin, { sessions, ...options } as never);
+    await expect(app.ready()).rejects.toThrow(renamed);
+    await app.close();
   });
 
   it('refuses a missing session manager, and the Web options, at construction', () => {
