@@ -3,19 +3,16 @@
  * @module
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { verifyCsrfToken } from './csrf.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
   type DeclaredSessionData,
   type GuardOptions,
   type IntegrationOptions,
-  isUnsafeMethod,
-  middlewareOrder,
   type OpenedSession,
   ownOriginOf,
-  REPLIES,
   type Reply,
+  requireCsrfTokenReply,
   requireUserReply,
   resolveCsrfTokenOptions,
   type SessionPort,
@@ -155,14 +152,23 @@ export function requireUser(
  */
 export function requireCsrfToken(
   options: CsrfTokenOptions = {},
-): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
-  const { field, header: headerName } = resolveCsrfTokenOptions(options);
-  return function coatcheckRequireCsrfToken(req, res, next) {
-    if (!isUnsafeMethod(req.method ?? 'GET')) return next();
-    if (!req.session) return next(middlewareOrder('requireCsrfToken()', 'sessionMiddleware()'));
-    const submitted = header(req, headerName) ?? tokenInBody(req.body, field);
-    if (verifyCsrfToken(req.session, submitted)) return next();
-    sendReply(res, REPLIES.invalidCsrfToken);
+): (req: ExpressRequest, res: ServerResponse, next: Next) => Promise<void> {
+  const settings = resolveCsrfTokenOptions(options);
+  return async function coatcheckRequireCsrfToken(req, res, next) {
+    let reply: Reply | null;
+    try {
+      const request = {
+        method: req.method ?? 'GET',
+        header: (name: string) => header(req, name),
+        bodyField: (field: string) => tokenInBody(req.body, field),
+      };
+      reply = await requireCsrfTokenReply(req.session, request, settings, 'sessionMiddleware()');
+      if (reply) sendReply(res, reply);
+    } catch (error) {
+      // Express 4 ignores the promise a middleware returns: whatever escapes would be an unhandled rejection.
+      return next(error);
+    }
+    if (!reply) next();
   };
 }
 

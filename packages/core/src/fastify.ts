@@ -3,19 +3,16 @@
  * @module
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyCsrfToken } from './csrf.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
   type DeclaredSessionData,
   type GuardOptions,
   type IntegrationOptions,
-  isUnsafeMethod,
-  middlewareOrder,
   type OpenedSession,
   ownOriginOf,
-  REPLIES,
   type Reply,
+  requireCsrfTokenReply,
   requireUserReply,
   resolveCsrfTokenOptions,
   type SessionPort,
@@ -163,13 +160,15 @@ export function requireUser(
 export function requireCsrfToken(
   options: CsrfTokenOptions = {},
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
-  const { field, header: headerName } = resolveCsrfTokenOptions(options);
+  const settings = resolveCsrfTokenOptions(options);
   return async function coatcheckRequireCsrfToken(request, reply) {
-    if (!isUnsafeMethod(request.method)) return;
-    if (!request.session) throw middlewareOrder('requireCsrfToken()', 'sessionPlugin');
-    const submitted = header(request, headerName) ?? tokenInBody(request.body, field);
-    if (verifyCsrfToken(request.session, submitted)) return;
-    return sendReply(reply, REPLIES.invalidCsrfToken);
+    const source = {
+      method: request.method,
+      header: (name: string) => header(request, name),
+      bodyField: (field: string) => tokenInBody(request.body, field),
+    };
+    const refusal = await requireCsrfTokenReply(request.session, source, settings, 'sessionPlugin');
+    if (refusal) return sendReply(reply, refusal);
   };
 }
 

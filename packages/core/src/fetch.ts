@@ -3,7 +3,6 @@
  * Bun, Deno, Cloudflare Workers and any runtime with Web Crypto.
  * @module
  */
-import { verifyCsrfToken } from './csrf.js';
 import { CoatcheckError } from './errors.js';
 import {
   type CsrfTokenOptions,
@@ -11,8 +10,7 @@ import {
   type GuardOptions,
   type IntegrationOptions,
   isFormContentType,
-  isUnsafeMethod,
-  REPLIES,
+  requireCsrfTokenReply,
   requireUserReply,
   resolveCsrfTokenOptions,
   type SessionPort,
@@ -166,14 +164,17 @@ export async function requireCsrfToken<Data extends SessionData>(
   session: Session<Data>,
   options: CsrfTokenOptions = {},
 ): Promise<Response | null> {
-  const { field, header } = resolveCsrfTokenOptions(options);
-  if (!isUnsafeMethod(request.method)) return null;
-  let submitted: unknown = request.headers.get(header) ?? undefined;
-  if (submitted === undefined && isFormContentType(request.headers.get('content-type'))) {
-    submitted = (await request.clone().formData()).get(field);
-  }
-  if (verifyCsrfToken(session, submitted)) return null;
-  return replyResponse(REPLIES.invalidCsrfToken);
+  const source = {
+    method: request.method,
+    header: (name: string) => request.headers.get(name),
+    bodyField: async (field: string) =>
+      isFormContentType(request.headers.get('content-type'))
+        ? (await request.clone().formData()).get(field)
+        : undefined,
+  };
+  const settings = resolveCsrfTokenOptions(options);
+  const reply = await requireCsrfTokenReply(session, source, settings, 'withSession() or loadSession()');
+  return reply && replyResponse(reply);
 }
 
 function fetchPort(options: FetchSessionOptions): SessionPort<Request, WebResponse> {

@@ -5,17 +5,14 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { StatusCode } from 'hono/utils/http-status';
-import { verifyCsrfToken } from './csrf.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
   type GuardOptions,
   type IntegrationOptions,
   isFormContentType,
-  isUnsafeMethod,
-  middlewareOrder,
-  REPLIES,
   type Reply,
+  requireCsrfTokenReply,
   requireUserReply,
   resolveCsrfTokenOptions,
   type SessionPort,
@@ -121,17 +118,18 @@ export function requireUser<Data extends SessionData = SessionData>(
 export function requireCsrfToken<Data extends SessionData = SessionData>(
   options: CsrfTokenOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
-  const { field, header } = resolveCsrfTokenOptions(options);
+  const settings = resolveCsrfTokenOptions(options);
   return async function coatcheckRequireCsrfToken(c, next) {
-    if (!isUnsafeMethod(c.req.method)) return next();
-    const session = c.get('session');
-    if (!session) throw middlewareOrder('requireCsrfToken()', 'sessionMiddleware()');
-    let submitted = c.req.header(header);
-    if (submitted === undefined && isFormContentType(c.req.header('content-type'))) {
-      submitted = tokenInBody(await c.req.parseBody(), field);
-    }
-    if (verifyCsrfToken(session, submitted)) return next();
-    return send(c, REPLIES.invalidCsrfToken);
+    const source = {
+      method: c.req.method,
+      header: (name: string) => c.req.header(name),
+      bodyField: async (field: string) =>
+        isFormContentType(c.req.header('content-type'))
+          ? tokenInBody(await c.req.parseBody(), field)
+          : undefined,
+    };
+    const reply = await requireCsrfTokenReply(c.get('session'), source, settings, 'sessionMiddleware()');
+    return reply ? send(c, reply) : next();
   };
 }
 

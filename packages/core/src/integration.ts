@@ -1,3 +1,4 @@
+import { verifyCsrfToken } from './csrf.js';
 import { CoatcheckError, invalidOption, refuseRenamedOptions } from './errors.js';
 import { internalsOf, type Session, type SessionData } from './session.js';
 import type { CommitResult, Sessions } from './sessions.js';
@@ -559,6 +560,33 @@ export function checkGuardOptions(options: GuardOptions<never>): void {
       'must be a path or a URL without control characters, or a function returning one',
     );
   }
+}
+
+/** What `requireCsrfToken()` reads of a request, each framework its own way. @internal */
+export interface CsrfTokenSource {
+  method: string;
+  /** A request header, by lower-case name. */
+  header(name: string): string | null | undefined;
+  /** A field of the request's parsed body; asked only when the header carries no token. */
+  bodyField(field: string): unknown | Promise<unknown>;
+}
+
+/**
+ * Runs `requireCsrfToken()`: `null` lets the request through — a safe method, or the session's token in
+ * the header, else in the body field — otherwise the 403 reply.
+ * @param middleware what has to run first, for the `MIDDLEWARE_ORDER` error when it did not.
+ * @internal
+ */
+export async function requireCsrfTokenReply(
+  session: Session<SessionData> | null | undefined,
+  request: CsrfTokenSource,
+  options: Required<CsrfTokenOptions>,
+  middleware: string,
+): Promise<Reply | null> {
+  if (!isUnsafeMethod(request.method)) return null;
+  if (!session) throw middlewareOrder('requireCsrfToken()', middleware);
+  const submitted = request.header(options.header) ?? (await request.bodyField(options.field));
+  return verifyCsrfToken(session, submitted) ? null : REPLIES.invalidCsrfToken;
 }
 
 /** Resolves `requireCsrfToken` options. @internal */

@@ -12,7 +12,11 @@ import {
   requireUser as fastifyGuard,
   sessionPlugin,
 } from '../../src/fastify.js';
-import { requireUser as fetchGuard, withSession } from '../../src/fetch.js';
+import {
+  requireCsrfToken as fetchCsrfGuard,
+  requireUser as fetchGuard,
+  withSession,
+} from '../../src/fetch.js';
 import {
   requireCsrfToken as honoCsrfGuard,
   requireUser as honoGuard,
@@ -153,7 +157,7 @@ describe('guards registered before the session middleware', () => {
   it('fail with MIDDLEWARE_ORDER, in every framework', async () => {
     const next = vi.fn();
     await expressGuard()({ originalUrl: '/' } as never, {} as never, next);
-    expressCsrfGuard()({ method: 'POST' } as never, {} as never, next);
+    await expressCsrfGuard()({ method: 'POST' } as never, {} as never, next);
     expect(next.mock.calls).toEqual([
       [isMiddlewareOrder('requireUser()')],
       [isMiddlewareOrder('requireCsrfToken()')],
@@ -177,6 +181,9 @@ describe('guards registered before the session middleware', () => {
     await expect(fetchGuard(new Request('http://localhost/'), undefined as never)).rejects.toThrow(
       isMiddlewareOrder('requireUser()'),
     );
+    await expect(
+      fetchCsrfGuard(new Request('http://localhost/', { method: 'POST' }), undefined as never),
+    ).rejects.toThrow(isMiddlewareOrder('requireCsrfToken()'));
   });
 });
 
