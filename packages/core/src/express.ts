@@ -19,6 +19,7 @@ import {
   sessionPipeline,
   tokenInBody,
 } from './integration.js';
+import { requestHeader, responseHeader } from './node.js';
 import type { SessionData as CoreSessionData, Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
@@ -74,13 +75,10 @@ const LOADED = Symbol('coatcheck.session');
 
 const port: SessionPort<ExpressRequest, ServerResponse> = {
   method: (req) => req.method ?? 'GET',
-  header,
+  header: requestHeader,
   ownOrigin: (req) => ownOriginOf(req.protocol, hostOf(req)),
   ip: (req) => req.ip,
-  getHeader(res, name) {
-    const value = res.getHeader(name);
-    return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : String(value);
-  },
+  getHeader: (res, name) => responseHeader(res.getHeader(name)),
   setHeader(res, name, value) {
     res.setHeader(name, value);
   },
@@ -159,7 +157,7 @@ export function requireCsrfToken(
     try {
       const request = {
         method: req.method ?? 'GET',
-        header: (name: string) => header(req, name),
+        header: (name: string) => requestHeader(req, name),
         bodyField: (field: string) => tokenInBody(req.body, field),
       };
       reply = await requireCsrfTokenReply(req.session, request, settings, 'sessionMiddleware()');
@@ -274,14 +272,9 @@ function foldWriteHeadHeaders(res: ServerResponse, args: unknown[]): unknown[] {
 /** The host as Express 5's `req.host` resolves it (with the port, unlike Express 4's `req.host`). */
 function hostOf(req: ExpressRequest): string | undefined {
   const trustProxy = req.app.get('trust proxy fn') as TrustProxy | undefined;
-  const forwarded = header(req, 'x-forwarded-host');
+  const forwarded = requestHeader(req, 'x-forwarded-host');
   if (forwarded && trustProxy?.(req.socket.remoteAddress, 0)) return forwarded.split(',')[0]?.trim();
   return req.headers.host;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function sendReply(res: ServerResponse, reply: Reply, end: Original = res.end as Original): void {

@@ -19,6 +19,7 @@ import {
   sessionPipeline,
   tokenInBody,
 } from './integration.js';
+import { requestHeader, responseHeader } from './node.js';
 import type { SessionData as CoreSessionData, Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
@@ -67,13 +68,10 @@ const OPENED = Symbol('coatcheck.opened');
 
 const port: SessionPort<FastifyRequest, FastifyReply> = {
   method: (request) => request.method,
-  header,
+  header: requestHeader,
   ownOrigin: (request) => ownOriginOf(request.protocol, request.host),
   ip: (request) => request.ip,
-  getHeader(reply, name) {
-    const value = reply.getHeader(name);
-    return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : String(value);
-  },
+  getHeader: (reply, name) => responseHeader(reply.getHeader(name)),
   setHeader(reply, name, value) {
     reply.header(name, value);
   },
@@ -164,17 +162,12 @@ export function requireCsrfToken(
   return async function coatcheckRequireCsrfToken(request, reply) {
     const source = {
       method: request.method,
-      header: (name: string) => header(request, name),
+      header: (name: string) => requestHeader(request, name),
       bodyField: (field: string) => tokenInBody(request.body, field),
     };
     const refusal = await requireCsrfTokenReply(request.session, source, settings, 'sessionPlugin');
     if (refusal) return sendReply(reply, refusal);
   };
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function sendReply(reply: FastifyReply, { status, headers, body }: Reply): FastifyReply {
