@@ -91,10 +91,16 @@ export type DeclaredSessionData<Declared> = keyof Declared extends never
 
 /** Integration options after defaults and validation. @internal */
 export interface ResolvedIntegrationOptions {
-  /** Normalised trusted origins, or `null` when the Origin check is off. */
-  trustedOrigins: ReadonlySet<string> | null;
-  allowMissingOrigin: boolean;
+  /** `null` when the Origin check is off. */
+  originCheck: ResolvedOriginCheck | null;
   sessionCacheControl: string | false;
+}
+
+/** The Origin check's options after defaults and validation. @internal */
+export interface ResolvedOriginCheck {
+  /** Normalised: scheme, host and port, as `URL.origin` gives them. */
+  trustedOrigins: ReadonlySet<string>;
+  allowMissingOrigin: boolean;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -111,7 +117,7 @@ export function resolveIntegrationOptions(options: IntegrationOptions = {}): Res
   ) {
     invalidOption('sessionCacheControl', 'must be a header value or false');
   }
-  if (originCheck === false) return { trustedOrigins: null, allowMissingOrigin: true, sessionCacheControl };
+  if (originCheck === false) return { originCheck: null, sessionCacheControl };
   if (typeof originCheck !== 'object' || originCheck === null) {
     invalidOption('originCheck', 'must be an object or false');
   }
@@ -132,7 +138,7 @@ export function resolveIntegrationOptions(options: IntegrationOptions = {}): Res
     }
     return normalised;
   });
-  return { trustedOrigins: new Set(origins), allowMissingOrigin, sessionCacheControl };
+  return { originCheck: { trustedOrigins: new Set(origins), allowMissingOrigin }, sessionCacheControl };
 }
 
 // ——— the pipeline ———
@@ -231,13 +237,13 @@ export function sessionPipeline<Data extends SessionData, Req, Res>(
       else console.error(error);
     },
   };
+  const { originCheck } = settings;
   return async (request) => {
-    const method = port.method(request);
     if (
-      settings.trustedOrigins &&
-      isUnsafeMethod(method) &&
-      isCrossSiteRequest(settings, {
-        method,
+      originCheck &&
+      // Only unsafe requests are checked, so a safe one never costs the port its own origin.
+      isUnsafeMethod(port.method(request)) &&
+      isCrossSiteRequest(originCheck, {
         ownOrigin: port.ownOrigin(request),
         origin: port.header(request, 'origin'),
         referer: port.header(request, 'referer'),
@@ -414,9 +420,8 @@ function commitIsDue(session: Session<SessionData>): boolean {
 
 // ——— the Origin check ———
 
-/** What the Origin check needs to know about a request. @internal */
+/** What the Origin check needs to know about an unsafe request. @internal */
 export interface OriginFacts {
-  method: string;
   /** The request's own origin, e.g. `https://example.com` (from the framework's protocol and host). */
   ownOrigin: string | null | undefined;
   origin: string | null | undefined;
@@ -425,23 +430,23 @@ export interface OriginFacts {
 }
 
 /**
- * `true` when an unsafe request must be refused as cross-site. `Origin` is authoritative; `Referer`
- * stands in for it (some privacy settings strip `Origin` on same-origin requests); `Sec-Fetch-Site`
- * decides when a browser sent neither.
+ * `true` when an unsafe request (see {@link isUnsafeMethod}) must be refused as cross-site. `Origin` is
+ * authoritative; `Referer` stands in for it (some privacy settings strip `Origin` on same-origin
+ * requests); `Sec-Fetch-Site` decides when a browser sent neither.
  * @internal
  */
-export function isCrossSiteRequest(settings: ResolvedIntegrationOptions, facts: OriginFacts): boolean {
-  const trusted = settings.trustedOrigins;
-  if (!trusted || !isUnsafeMethod(facts.method)) return false;
+export function isCrossSiteRequest(check: ResolvedOriginCheck, facts: OriginFacts): boolean {
   const claimed = facts.origin || facts.referer;
   if (claimed) {
     // `Origin: null` (sandboxed frames, privacy redirects) parses to no origin: refused.
     const origin = originOf(claimed);
     if (origin === null) return true;
-    return !trusted.has(origin) && origin !== (facts.ownOrigin ? originOf(facts.ownOrigin) : null);
+    return (
+      !check.trustedOrigins.has(origin) && origin !== (facts.ownOrigin ? originOf(facts.ownOrigin) : null)
+    );
   }
   if (facts.secFetchSite) return facts.secFetchSite !== 'same-origin' && facts.secFetchSite !== 'none';
-  return !settings.allowMissingOrigin;
+  return !check.allowMissingOrigin;
 }
 
 /** Computes a request's own origin from its protocol and `Host`. @internal */
