@@ -3,6 +3,7 @@
  * @module
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { CoatcheckError } from './errors.js';
 import {
   type CsrfTokenOptions,
   checkGuardOptions,
@@ -94,12 +95,27 @@ const port: SessionPort<ExpressRequest, ServerResponse> = {
  * - A store outage gets 503 `{ error }`, never an anonymous session.
  * - Nothing the app writes reaches the client before the session is saved: a redirect right after a
  *   change cannot overtake the save. If the save fails, the app's response is replaced by 503.
+ * - The session is committed at the first write: changes made after it are not saved, and the first
+ *   such request is reported to `onError` (`UNSUPPORTED`).
  */
 export function sessionMiddleware<Data extends CoreSessionData>(
   sessions: Sessions<Data>,
   options: IntegrationOptions = {},
 ): (req: ExpressRequest, res: ServerResponse, next: Next) => Promise<void> {
   const open = sessionPipeline(sessions, options, port);
+  let warned = false;
+  const lateChange: LateChange = (opened) => {
+    // Once: the mistake is in the app's code, so every request through that route would repeat it.
+    if (warned) return;
+    warned = true;
+    opened.report(
+      new CoatcheckError(
+        'UNSUPPORTED',
+        'req.session changed after the response was written (its headers sent), so the change was not saved: ' +
+          'change the session before the first write (res.write, res.writeHead, res.end, res.send, …)',
+      ),
+    );
+  };
   return async function coatcheckSession(req, res, next) {
     // Mounted twice (app and router): the first instance owns the session.
     if ((req as { [LOADED]?: true })[LOADED]) return next();
@@ -113,7 +129,7 @@ export function sessionMiddleware<Data extends CoreSessionData>(
     }
     (req as { [LOADED]?: true })[LOADED] = true;
     req.session = opened.session as unknown as Session<ExpressSessionData>;
-    commitBeforeHeaders(res, opened);
+    commitBeforeHeaders(res, opened, lateChange);
     next();
   };
 }
@@ -171,6 +187,7 @@ export function requireCsrfToken(
 }
 
 type ResponseMethod = 'writeHead' | 'write' | 'end' | 'flushHeaders';
+type LateChange = (opened: { report(error: unknown): void }) => void;
 type Original = (this: ServerResponse, ...args: unknown[]) => unknown;
 
 /**
@@ -179,11 +196,12 @@ type Original = (this: ServerResponse, ...args: unknown[]) => unknown;
  * call and every later one are held, and replayed in order once the session is saved: express-session
  * only defers `end` and lets earlier writes send the headers before its save; here nothing escapes before
  * the commit. The wrappers stay installed (pass-through afterwards), so middleware that wrapped them later
- * keeps working.
+ * keeps working. What the session still has to save when the response has finished, `lateChange` hears of.
  */
 function commitBeforeHeaders<Data extends CoreSessionData>(
   res: ServerResponse,
   opened: OpenedSession<Data, ExpressRequest, ServerResponse>,
+  lateChange: LateChange,
 ): void {
   const original = {
     writeHead: res.writeHead,
@@ -193,6 +211,11 @@ function commitBeforeHeaders<Data extends CoreSessionData>(
   } as Record<ResponseMethod, Original>;
   let phase: 'open' | 'committing' | 'released' | 'failed' = 'open';
   const held: Array<[ResponseMethod, unknown[]]> = [];
+  // The cookie went out with the headers, so nothing changed since can be committed; losing it silently
+  // would hide the bug. (After a failed commit the changes are pending too, but that was reported.)
+  res.once('finish', () => {
+    if (phase === 'released' && opened.isDue()) lateChange(opened);
+  });
 
   const release = () => {
     phase = 'released';

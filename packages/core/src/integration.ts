@@ -25,7 +25,8 @@ export interface IntegrationOptions {
   sessionCacheControl?: string | false;
   /**
    * Called with the errors the integration answers itself (503 on a store outage, 500 otherwise), for
-   * your logs.
+   * your logs; in Express also, once, an `UNSUPPORTED` for a session change made after the response's
+   * first write, which cannot be saved.
    * @default console.error (Fastify: `request.log.error`)
    */
   onError?: (error: unknown) => void;
@@ -315,6 +316,11 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
     return this.#pipeline.sessions
       .commit(session)
       .then(({ headers }) => this.#writeHeaders(response, headers));
+  }
+
+  /** `true` when committing has work to do: changes to save, a touch due, a cookie to set or clear. */
+  isDue(): boolean {
+    return commitIsDue(this.session);
   }
 
   /**

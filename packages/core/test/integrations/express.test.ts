@@ -250,6 +250,45 @@ for (const [name, createApp] of versions) {
       expect(errors).toEqual([expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' })]);
     });
 
+    it('reports, once, a session change made after the response was written, which it cannot save', async () => {
+      const errors: unknown[] = [];
+      const app = createApp();
+      app.use(sessionMiddleware(createCartSessions(), { onError: (error) => errors.push(error) }));
+      app.get('/early', (req, res) => {
+        req.session.set('flag', true);
+        res.write('a');
+        res.end('b');
+      });
+      app.get('/late', (req, res) => {
+        res.write('a');
+        req.session.set('flag', true);
+        res.end('b');
+      });
+      app.get('/after-send', (req, res) => {
+        res.send('sent');
+        req.session.set('flag', true);
+      });
+      app.get('/flag', (req, res) => {
+        res.json({ flag: req.session.get('flag') ?? false });
+      });
+      harness = await serveExpress(app);
+
+      const early = await harness.send('/early');
+      expect((await harness.send('/flag', { cookie: cookieFrom(early) })).json()).toEqual({ flag: true });
+      expect(errors).toEqual([]);
+
+      const late = await harness.send('/late');
+      expect(late.text).toBe('ab');
+      expect(late.setCookies).toEqual([]);
+      await harness.send('/after-send');
+      await harness.send('/late');
+      // 'finish' may come a tick after the client has the response.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(errors).toEqual([
+        expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining('not saved') }),
+      ]);
+    });
+
     it('lets writes straight through when there is nothing to save', async () => {
       const app = createApp();
       app.use(sessionMiddleware(createCartSessions()));
