@@ -1,4 +1,4 @@
-import { CoatcheckError } from './errors.js';
+import { CoatcheckError, invalidOption } from './errors.js';
 import type { SessionRecord, SessionStore } from './store.js';
 
 /**
@@ -27,9 +27,22 @@ export interface RevocationStore {
  * createSessions({ cookieOnly: true, revocationStore: revocationStoreFrom(redisStore), secrets });
  * ```
  *
- * @throws `INVALID_ARGUMENT` when `store` lacks `create()` or `get()`.
+ * @throws `INVALID_ARGUMENT` when `store` lacks `create()` or `get()`; `INVALID_OPTION` naming a bad option.
  */
-export function revocationStoreFrom(store: SessionStore): RevocationStore {
+export function revocationStoreFrom(
+  store: SessionStore,
+  options: {
+    /**
+     * Clock (epoch ms) the tombstones are stamped with. Give it the clock you gave `createSessions` and
+     * the store, so all three agree on when a session ended.
+     * @default Date.now
+     */
+    now?: () => number;
+  } = {},
+): RevocationStore {
+  if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
+  const { now = Date.now } = options;
+  if (typeof now !== 'function') invalidOption('now', 'must be a function returning epoch milliseconds');
   for (const method of ['create', 'get'] as const) {
     if (typeof (store as Partial<SessionStore> | null | undefined)?.[method] !== 'function') {
       throw new CoatcheckError(
@@ -40,12 +53,12 @@ export function revocationStoreFrom(store: SessionStore): RevocationStore {
   }
   return {
     async revoke(sessionId, untilEpochMs) {
-      const now = Date.now();
+      const at = now();
       const tombstone: SessionRecord = {
         data: {},
         userId: null,
-        createdAt: now,
-        lastSeenAt: now,
+        createdAt: at,
+        lastSeenAt: at,
         authenticatedAt: null,
         idleExpiresAt: untilEpochMs,
         absoluteExpiresAt: untilEpochMs,

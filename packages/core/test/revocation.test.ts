@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createSessions, MemoryStore, type RevocationStore, revocationStoreFrom } from '../src/index.js';
+import {
+  createSessions,
+  MemoryStore,
+  type RevocationStore,
+  revocationStoreFrom,
+  type SessionRecord,
+} from '../src/index.js';
 import { clock, cookieOf, SECRET } from './helpers.js';
 
 /** A revocation store that records its calls. */
@@ -18,7 +24,7 @@ describe('revocation in cookie-only mode', () => {
     const time = clock();
     const tombstones = new MemoryStore({ now: time.now });
     const options = { cookieOnly: true, secrets: [SECRET], now: time.now } as const;
-    const revocationStore = revocationStoreFrom(tombstones);
+    const revocationStore = revocationStoreFrom(tombstones, { now: time.now });
     const before = createSessions({ ...options, revocationStore, absoluteTimeoutSeconds: 3600 });
     const session = await before.load({});
     await session.login('ada');
@@ -94,6 +100,29 @@ describe('revocation in cookie-only mode', () => {
     const close = vi.spyOn(store, 'close');
     await revocationStoreFrom(store).close?.();
     expect(close).toHaveBeenCalledOnce();
+  });
+
+  it('revocationStoreFrom stamps tombstones with its now option, the clock the manager and store use', async () => {
+    const time = clock();
+    const tombstones = new MemoryStore({ now: time.now });
+    const create = vi.spyOn(tombstones, 'create');
+    const revocationStore = revocationStoreFrom(tombstones, { now: time.now });
+    const sessions = createSessions({ cookieOnly: true, revocationStore, secrets: [SECRET], now: time.now });
+    const session = await sessions.load({});
+    session.set('n', 1);
+    await sessions.commit(session);
+    time.advanceSeconds(30);
+    await session.destroy();
+    expect(create).toHaveBeenCalledOnce();
+    const [, tombstone] = create.mock.calls[0] as [string, SessionRecord];
+    expect(tombstone).toMatchObject({ createdAt: time.now(), lastSeenAt: time.now() });
+    expect(tombstone.absoluteExpiresAt).toBeGreaterThan(time.now());
+  });
+
+  it('revocationStoreFrom refuses a now that is not a clock, naming the option', () => {
+    expect(() => revocationStoreFrom(new MemoryStore(), { now: 42 as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('`now`') }),
+    );
   });
 
   it('revocationStoreFrom refuses what is not a SessionStore', () => {
