@@ -16,10 +16,9 @@ export interface IntegrationOptions {
   /**
    * `Cache-Control` for responses to a live session, when the app set none itself: the request carried
    * one, or the response stores one (a first write, a login). Such responses are personal, so no shared
-   * cache may keep them. Responses that set or clear the
-   * cookie get the core's `setCookieCacheControl` regardless. `false` leaves it to the app. Either way,
-   * every response that depends on the session (it carried one, the app read it, or the response sets or
-   * clears the cookie) gets `Vary: Cookie`.
+   * cache may keep them. Responses that set or clear the cookie get the core's `setCookieCacheControl`
+   * regardless. `false` leaves it to the app. Either way, every response that depends on the session (it
+   * carried one, the app read it, or the response sets or clears the cookie) gets `Vary: Cookie`.
    * @default 'private, no-store'
    */
   sessionCacheControl?: string | false;
@@ -528,7 +527,7 @@ export async function requireUserReply<Data extends SessionData>(
       session,
       new CoatcheckError(
         'INVALID_ARGUMENT',
-        `requireUser(): redirectTo returned ${JSON.stringify(chosen)?.slice(0, 200)}, which cannot be a Location (not a string, empty, or with control characters); answered 401 instead`,
+        `requireUser(): redirectTo returned ${typeof chosen === 'string' ? JSON.stringify(chosen.slice(0, 200)) : `a ${typeof chosen}`}, which cannot be a Location (empty, or with control characters); answered 401 instead`,
       ),
     );
     return REPLIES.unauthenticated;
