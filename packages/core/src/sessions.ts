@@ -265,6 +265,8 @@ export class Sessions<Data extends SessionData = SessionData> {
   async #compareAndSet(state: SessionState, id: string): Promise<void> {
     let base = state.record as SessionRecord;
     let data = state.data;
+    // Changes made while a write is in flight are not in it: they stay pending for the next save.
+    let applied = state.mutations.length;
     for (let attempt = 0; ; attempt++) {
       const now = this.#now();
       const next: SessionRecord = {
@@ -277,7 +279,7 @@ export class Sessions<Data extends SessionData = SessionData> {
       if (await this.#backend.replace(id, next, base.version)) {
         state.record = next;
         if (this.#backend.inCookie) state.cookie = 'set';
-        state.mutations = [];
+        state.mutations = state.mutations.slice(applied);
         state.needsTouch = false;
         return;
       }
@@ -298,6 +300,7 @@ export class Sessions<Data extends SessionData = SessionData> {
         { ...state, record: latest },
       );
       base = latest;
+      applied = state.mutations.length;
       data = applyMutations(latest.data, state.mutations);
       setData(state, data);
       // Retries after the first back off with jitter so writers in other processes spread out.
@@ -416,6 +419,8 @@ export class Sessions<Data extends SessionData = SessionData> {
 
   /** Writes a brand-new record under a fresh token and points the session at it. */
   async #createRecord(state: SessionState, fields: NewRecordFields): Promise<void> {
+    // `fields.data` holds the changes made so far; later ones, made while the write is in flight, stay pending.
+    const applied = state.mutations.length;
     const now = this.#now();
     const absoluteExpiresAt = fields.absoluteExpiresAt ?? fields.createdAt + this.#options.absoluteTimeoutMs;
     const record: SessionRecord = {
@@ -434,10 +439,10 @@ export class Sessions<Data extends SessionData = SessionData> {
     state.token = token;
     state.id = id;
     state.record = record;
-    state.mutations = [];
+    state.mutations = state.mutations.slice(applied);
     state.needsTouch = false;
     state.cookie = 'set';
-    setData(state, record.data);
+    setData(state, state.mutations.length > 0 ? applyMutations(record.data, state.mutations) : record.data);
   }
 
   #idleDeadline(record: Pick<SessionRecord, 'absoluteExpiresAt'>, now: number): number {

@@ -583,6 +583,42 @@ describe('per-user sessions', () => {
 });
 
 describe('no lost updates', () => {
+  it.each(['creating', 'saving'] as const)(
+    'keeps a change made while the session is %s, for the next save',
+    async (phase) => {
+      // A store whose writes take a while, so the change below lands while one is in flight.
+      const slowWrites = (store: MemoryStore) =>
+        new Proxy(store, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver);
+            if (property !== 'create' && property !== 'replace') return value;
+            return async (...args: unknown[]) => {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              return value.apply(target, args);
+            };
+          },
+        });
+      const { sessions } = setup({ wrapStore: slowWrites });
+      let session = await sessions.load({});
+      let cookie: string | undefined;
+      if (phase === 'saving') {
+        session.set('first', 0);
+        cookie = cookieOf((await sessions.commit(session)).headers);
+        session = await sessions.load({ cookie });
+      }
+      session.set('first', 1);
+      const inFlight = session.save();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      session.set('second', 2); // while the write is on its way to the store
+      await inFlight;
+      expect(session.data).toEqual({ first: 1, second: 2 });
+      expect(session.isDirty).toBe(true);
+      cookie = cookieOf((await sessions.commit(session)).headers) ?? cookie;
+      const reloaded = await sessions.load({ cookie });
+      expect(reloaded.data).toEqual({ first: 1, second: 2 });
+    },
+  );
+
   it('keeps both changes when concurrent requests change different keys', async () => {
     const { sessions } = setup();
     const first = await sessions.load({});
