@@ -9,7 +9,6 @@
 // commands, creating the `test` databases, `apt-get install chromium`. Without root it prints the commands.
 // REDIS_URL, POSTGRES_URL and MYSQL_URL point the tests at other servers, CHROMIUM_PATH at another browser;
 // those are checked, never started or installed.
-// MONGO_URL (a real MongoDB) makes FerretDB, and so Go, unnecessary.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -45,20 +44,23 @@ const requirements = [
     howTo: 'npm install -g pnpm@10',
   },
   ...['redis-server', 'redis-cli'].map((tool) => ({
+    id: tool,
     name: `${tool} on PATH (the tests start a Redis Cluster)`,
     ok: () => which(tool) !== undefined,
     canRepair: isRoot && aptAvailable(),
     repair: () => aptInstall('redis-server'),
-    howTo: `${sudo}apt-get install -y redis-server`,
+    howTo: `${sudo}apt-get update && ${sudo}apt-get install -y redis-server`,
   })),
   {
+    id: 'psql',
     name: 'psql on PATH (the packaging test applies the shipped SQL with it)',
     ok: () => which('psql') !== undefined,
     canRepair: isRoot && aptAvailable(),
     repair: () => aptInstall('postgresql-client'),
-    howTo: `${sudo}apt-get install -y postgresql-client`,
+    howTo: `${sudo}apt-get update && ${sudo}apt-get install -y postgresql-client`,
   },
   service('Redis', redis, {
+    after: ['redis-server'],
     command: 'redis-server',
     args: [
       '--daemonize',
@@ -90,9 +92,9 @@ const requirements = [
   }),
   {
     name: `PostgreSQL database "${postgres.database}"`,
-    after: 'PostgreSQL',
+    after: ['PostgreSQL', 'psql'],
     ok: () => succeeds('psql', [postgres.url, '-qtAc', 'SELECT 1']),
-    canRepair: which('createdb') !== undefined && postgres.local,
+    canRepair: () => which('createdb') !== undefined && postgres.local,
     repair: () =>
       run('createdb', [
         '-h',
@@ -107,11 +109,12 @@ const requirements = [
   },
   {
     name: `MariaDB database "${mysql.database}"`,
-    after: 'MariaDB',
-    // Without the mariadb client it cannot be checked here; the store-prisma tests then say so themselves.
-    ok: () => !which('mariadb') || succeeds('mariadb', mysqlArgs(`USE \`${mysql.database}\``)),
-    canRepair: which('mariadb') !== undefined && mysql.local,
-    repair: () => run('mariadb', mysqlArgs(`CREATE DATABASE IF NOT EXISTS \`${mysql.database}\``)),
+    after: ['MariaDB'],
+    // Without a mariadb/mysql client it cannot be checked here; the store-prisma tests then say so themselves.
+    ok: () => !mysqlClient() || succeeds(mysqlClient(), mysqlArgs(`USE \`${mysql.database}\``), mysqlEnv()),
+    canRepair: () => mysqlClient() !== undefined && mysql.local,
+    repair: () =>
+      run(mysqlClient(), mysqlArgs(`CREATE DATABASE IF NOT EXISTS \`${mysql.database}\``), mysqlEnv()),
     howTo: `mariadb -h ${mysql.host} -P ${mysql.port} -u ${mysql.user} -e 'CREATE DATABASE ${mysql.database}'`,
   },
   {
@@ -125,10 +128,12 @@ const requirements = [
         : 'point CHROMIUM_PATH at a Chromium or Chrome binary, or unset it to use /usr/bin/chromium',
   },
   {
-    name: 'Go >= 1.24 (builds FerretDB, the MongoDB-wire server the tests use; or set MONGO_URL)',
-    skip: env.MONGO_URL !== undefined,
-    ok: () => go !== undefined,
-    howTo: 'install Go from https://go.dev/dl/ (or put it at /usr/local/go), or set MONGO_URL to a MongoDB',
+    // The demo's and the packaging test's FerretDB is built even when MONGO_URL points store-mongo elsewhere.
+    name: 'Go >= 1.24 (builds FerretDB, the MongoDB-wire server the tests start)',
+    ok: () => atLeast((output(go ?? 'go', ['version']) ?? '').match(/go(\d+\.\d+)/)?.[1] ?? '0.0', [1, 24]),
+    howTo:
+      `curl -fsSL https://go.dev/dl/go1.24.13.linux-amd64.tar.gz | ${sudo}tar -C /usr/local -xz` +
+      '   # or any Go >= 1.24 on PATH (or GO=/path/to/go)',
   },
 ];
 
@@ -137,11 +142,11 @@ const started = Date.now();
 const failed = [];
 const deferred = [];
 for (const requirement of requirements) {
-  if (requirement.skip) continue;
-  if (requirement.after && failed.some((r) => r.id === requirement.after)) deferred.push(requirement);
+  const waitsFor = requirement.after ?? [];
+  if (failed.some((r) => waitsFor.includes(r.id))) deferred.push(requirement);
   else if (!(await requirement.ok())) failed.push(requirement);
 }
-const blocked = failed.filter((r) => checkOnly || !r.canRepair);
+const blocked = failed.filter((r) => checkOnly || !repairable(r));
 if (blocked.length > 0) {
   report(blocked, [...failed.filter((r) => !blocked.includes(r)), ...deferred]);
   process.exit(1);
@@ -149,7 +154,7 @@ if (blocked.length > 0) {
 // 2. Repair what can be repaired here, then what waited for it.
 for (const requirement of [...failed, ...deferred]) {
   if (await requirement.ok()) continue;
-  if (!requirement.canRepair) {
+  if (!repairable(requirement)) {
     report([requirement], []);
     process.exit(1);
   }
@@ -167,11 +172,9 @@ for (const requirement of [...failed, ...deferred]) {
 
 if (!checkOnly) {
   // Slow the first time on a machine, instant afterwards: better here than inside a test's timeout.
-  if (!env.MONGO_URL) {
-    provision('FerretDB (built once into ~/.cache/coatcheck)', join('scripts', 'ferretdb.sh'), ['build'], {
-      GO: go,
-    });
-  }
+  provision('FerretDB (built once into ~/.cache/coatcheck)', join('scripts', 'ferretdb.sh'), ['build'], {
+    GO: go,
+  });
   provision('Node 24 from npm (the second test run)', 'npx', ['--yes', 'node@24', '--version']);
 }
 console.log(`preflight: everything the tests need is here (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -184,7 +187,9 @@ function service(name, target, start) {
     name: `${name} at ${target.host}:${target.port}`,
     id: name,
     ok: () => portOpen(target.host, target.port),
-    canRepair: isRoot && target.managed && (start.possible ?? true) && which(start.command) !== undefined,
+    after: start.after,
+    canRepair: () =>
+      isRoot && target.managed && (start.possible ?? true) && which(start.command) !== undefined,
     repair: async () => {
       run(start.command, start.args);
       await waitFor(() => portOpen(target.host, target.port), 60_000);
@@ -201,7 +206,9 @@ function report(missing, fixable) {
     console.error(`  ✗ ${requirement.name}\n      ${requirement.howTo}`);
   }
   if (fixable.length > 0) {
-    console.error(`\n  and, checked or fixed by the next \`pnpm test\`${isRoot ? '' : ' when run as root'}:`);
+    console.error(
+      `\n  and then, checked (and fixed${isRoot ? '' : ' when run as root'}) by the next \`pnpm test\`:`,
+    );
     for (const requirement of fixable) console.error(`  • ${requirement.name}`);
   }
   console.error('\nThen run `pnpm test` again. (`node scripts/preflight.mjs --check` only checks.)');
@@ -231,6 +238,12 @@ function aptAvailable() {
   return which('apt-get') !== undefined;
 }
 
+/** `canRepair` is a value or, when a repair may first install what it needs, a function asked late. */
+function repairable(requirement) {
+  const { canRepair } = requirement;
+  return typeof canRepair === 'function' ? canRepair() : Boolean(canRepair);
+}
+
 function run(command, args, runEnv = env) {
   const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env: runEnv });
   if (result.status !== 0) {
@@ -238,8 +251,8 @@ function run(command, args, runEnv = env) {
   }
 }
 
-function succeeds(command, args) {
-  return spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
+function succeeds(command, args, runEnv = env) {
+  return spawnSync(command, args, { stdio: 'ignore', timeout: 10_000, env: runEnv }).status === 0;
 }
 
 function output(command, args) {
@@ -287,16 +300,32 @@ async function waitFor(probe, timeoutMs) {
 function endpoint(value, fallback) {
   const url = new URL(value ?? fallback);
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  const defaultPorts = {
+    'redis:': 6379,
+    'rediss:': 6379,
+    'postgresql:': 5432,
+    'postgres:': 5432,
+    'mysql:': 3306,
+  };
   return {
     url: url.href,
     host,
-    port: Number(url.port),
+    port: Number(url.port || defaultPorts[url.protocol]),
+    password: decodeURIComponent(url.password),
     user: decodeURIComponent(url.username) || 'root',
     database: url.pathname.slice(1) || 'test',
     // The machine's own server (no variable set): the one preflight may start.
     managed: value === undefined,
     local: ['127.0.0.1', 'localhost', '::1'].includes(host),
   };
+}
+
+function mysqlClient() {
+  return ['mariadb', 'mysql'].find((client) => which(client) !== undefined);
+}
+
+function mysqlEnv() {
+  return mysql.password ? { ...env, MYSQL_PWD: mysql.password } : env;
 }
 
 function mysqlArgs(sql) {

@@ -45,6 +45,7 @@ for (const { dir } of publicPackages) {
 // 1. A copy of what git tracks (and new, unignored files), with the built dist.
 const copy = mkdtempSync(join(tmpdir(), 'coatcheck-release-'));
 process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)
   .split('\0')
   .filter((file) => file && existsSync(join(root, file)));
@@ -59,7 +60,16 @@ for (const args of [
   ['add', '-A'],
   ['commit', '-q', '--no-verify', '-m', 'dry run'],
 ]) {
-  run('git', ['-c', 'user.name=dry-run', '-c', 'user.email=dry-run@localhost', ...args], copy);
+  // Whatever the user's git configuration says (identity, signing, hooks), this commit is only scaffolding.
+  const scaffolding = [
+    '-c',
+    'user.name=dry-run',
+    '-c',
+    'user.email=dry-run@localhost',
+    '-c',
+    'commit.gpgsign=false',
+  ];
+  run('git', [...scaffolding, ...args], copy);
 }
 for (const { dir } of publicPackages) {
   cpSync(join(root, 'packages', dir, 'dist'), join(copy, 'packages', dir, 'dist'), { recursive: true });
@@ -88,7 +98,8 @@ for (const file of readdirSync(join(copy, '.changeset')).filter(
   (f) => f.endsWith('.md') && f !== 'README.md',
 )) {
   const text = readFileSync(join(copy, '.changeset', file), 'utf8');
-  if (!/^---\r?\n(\s*["']?[@\w./-]+["']?\s*:\s*(major|minor|patch|none)\s*\r?\n)+---\r?\n/.test(text)) {
+  // Zero package lines is `changeset --empty`, a valid changeset that releases nothing.
+  if (!/^---\r?\n(\s*["']?[@\w./-]+["']?\s*:\s*(major|minor|patch|none)\s*\r?\n)*---\r?\n/.test(text)) {
     fail(
       `.changeset/${file} does not start with front matter ('---', lines '"@coatcheck/name": minor', '---')`,
     );
@@ -129,14 +140,20 @@ for (const { dir, manifest } of publicPackages) {
     `${manifest.name}: CHANGELOG.md lacks ## ${release.newVersion}`,
   );
   for (const id of release.changesets) {
-    const summary = plan.changesets.find((c) => c.id === id)?.summary.split('\n')[0] ?? id;
+    const summary =
+      plan.changesets
+        .find((c) => c.id === id)
+        ?.summary.trim()
+        .split('\n')[0] ?? '';
+    check(summary !== '', `.changeset/${id}.md has no summary: the changelog would say nothing`);
     check(changelog.includes(summary), `${manifest.name}: CHANGELOG.md lacks changeset ${id}`);
   }
 }
 
 // 4. Pack each package as it would be published, and look inside.
-rmSync(out, { recursive: true, force: true });
+// Only tarballs are replaced: `--out` may name a folder that holds other things.
 mkdirSync(out, { recursive: true });
+for (const file of readdirSync(out).filter((f) => f.endsWith('.tgz'))) rmSync(join(out, file));
 for (const { dir, manifest } of publicPackages) {
   step(`pnpm pack ${manifest.name}`, () =>
     run('pnpm', ['pack', '--pack-destination', out], join(copy, 'packages', dir)),

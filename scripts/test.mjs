@@ -10,6 +10,14 @@ import { join } from 'node:path';
 // The release dry run packs the tarballs the packaging test then installs.
 const packedDir = mkdtempSync(join(tmpdir(), 'coatcheck-tarballs-'));
 const env = { ...process.env, COATCHECK_PACKED_DIR: packedDir };
+const cleanUp = () => rmSync(packedDir, { recursive: true, force: true });
+// Ctrl-C reaches the running step too; once it has stopped, the tarball folder goes with us.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    cleanUp();
+    process.exit(130);
+  });
+}
 
 const steps = [
   // Starts or installs what it can (services, Chromium, FerretDB, Node 24); else lists what is missing.
@@ -35,12 +43,12 @@ for (const [name, command, args] of steps) {
   const { status } = spawnSync(command, args, { stdio: 'inherit', env });
   if (status !== 0) {
     console.error(`\n✖ ${name} failed (exit ${status})`);
-    rmSync(packedDir, { recursive: true, force: true });
+    cleanUp();
     process.exit(status ?? 1);
   }
   console.log(`✔ ${name} (${seconds(started)})`);
 }
-rmSync(packedDir, { recursive: true, force: true });
+cleanUp();
 console.log(`\nall steps passed (${seconds(startedAll)})`);
 
 function seconds(since) {

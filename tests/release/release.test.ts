@@ -38,9 +38,17 @@ function workspaceWith(changeset: string): string {
   for (const args of [
     ['init', '-q', '-b', 'main'],
     ['add', '-A'],
-    ['commit', '-q', '-m', 'start'],
+    ['commit', '-q', '--no-verify', '-m', 'start'],
   ]) {
-    execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@localhost', ...args], { cwd: copy });
+    const identity = [
+      '-c',
+      'user.name=test',
+      '-c',
+      'user.email=test@localhost',
+      '-c',
+      'commit.gpgsign=false',
+    ];
+    execFileSync('git', [...identity, ...args], { cwd: copy });
   }
   symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
   return copy;

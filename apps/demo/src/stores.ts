@@ -103,9 +103,9 @@ async function openMongo(config: DemoConfig): Promise<OpenedStore> {
     client = await connect({ maxPoolSize: 1 });
   }
   const server = ferretDb ? `FerretDB ${ferretDb}` : 'MongoDB';
-  // 'sweep' deletes expired sessions itself, so it works on every MongoDB-wire server, FerretDB (no TTL
-  // indexes) included; on MongoDB itself 'native' (the default) lets the server do it.
-  const store = createMongoStore(client.db(), { expiry: 'sweep' });
+  // MongoDB deletes expired sessions itself with a TTL index ('native', the default); FerretDB refuses TTL
+  // indexes, so there the store sweeps them ('sweep').
+  const store = createMongoStore(client.db(), { expiry: ferretDb ? 'sweep' : 'native' });
   return {
     store,
     label: `${server} at ${hostOf(config.mongoUrl)}${oneConnection ? ' (one connection)' : ''}`,

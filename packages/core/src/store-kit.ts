@@ -14,4 +14,10 @@ export {
   type StoredSession,
   type TouchUpdate,
 } from './store.js';
-export { type Sweeper, type SweeperOptions, startSweeper } from './sweeper.js';
+export {
+  checkSweepOptions,
+  MAX_SWEEP_INTERVAL_SECONDS,
+  type Sweeper,
+  type SweeperOptions,
+  startSweeper,
+} from './sweeper.js';

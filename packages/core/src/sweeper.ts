@@ -43,11 +43,10 @@ export function startSweeper(
   if (typeof store?.deleteExpired !== 'function') {
     invalidOption('store', 'has no deleteExpired() method: only stores without native expiry need a sweeper');
   }
-  const { intervalSeconds = 300, onError = (error: CoatcheckError) => console.error(error) } = options;
-  if (typeof intervalSeconds !== 'number' || !Number.isFinite(intervalSeconds) || intervalSeconds <= 0) {
-    invalidOption('intervalSeconds', `must be a positive number (got ${String(intervalSeconds)})`);
-  }
-  if (typeof onError !== 'function') invalidOption('onError', 'must be a function');
+  const { intervalSeconds, onError } = checkSweepOptions(
+    { intervalSeconds: options.intervalSeconds, onError: options.onError },
+    'intervalSeconds',
+  );
 
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -88,4 +87,35 @@ function report(onError: (error: CoatcheckError) => void, error: CoatcheckError)
   } catch (failure) {
     console.error(failure);
   }
+}
+
+/** The longest timer Node keeps (2^31 - 1 ms); a longer one fires after 1 ms and would sweep without pause. */
+export const MAX_SWEEP_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * Checks and defaults a sweeper's interval and error callback, for a store's own options: `intervalName`
+ * is the option name the error names (a store calls it `sweepIntervalSeconds`).
+ * @throws `INVALID_OPTION` naming the option.
+ */
+export function checkSweepOptions(
+  options: { intervalSeconds?: unknown; onError?: unknown },
+  intervalName = 'intervalSeconds',
+): Required<SweeperOptions> {
+  const { intervalSeconds = 300, onError = logSweepError } = options;
+  if (
+    typeof intervalSeconds !== 'number' ||
+    !(intervalSeconds > 0) ||
+    intervalSeconds > MAX_SWEEP_INTERVAL_SECONDS
+  ) {
+    invalidOption(
+      intervalName,
+      `must be a number of seconds above 0 and at most ${MAX_SWEEP_INTERVAL_SECONDS} (got ${String(intervalSeconds)})`,
+    );
+  }
+  if (typeof onError !== 'function') invalidOption('onError', 'must be a function');
+  return { intervalSeconds, onError: onError as (error: CoatcheckError) => void };
+}
+
+function logSweepError(error: CoatcheckError): void {
+  console.error(error);
 }

@@ -137,11 +137,21 @@ const DUPLICATE_KEY = 11000;
  * @throws `INVALID_OPTION` naming the option: `dbOrCollection` is neither a `Db` nor a `Collection`,
  *   `expiry` is not `'native'`, `'sweep'` or `'off'`, or another option has the wrong type or range.
  */
+const RENAMED_OPTIONS: Record<string, string> = {
+  autoRemove: "`expiry` ('native' | 'sweep' | 'off')",
+  autoRemoveIntervalSeconds: '`sweepIntervalSeconds`',
+  onSweepError: '`onError`',
+};
+
 export function createMongoStore(
   dbOrCollection: MongoDbLike | MongoCollectionLike,
   options: MongoStoreOptions = {},
 ): MongoSessionStore {
   if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
+  // Names from before 1.0: refused by name, so an upgrade cannot silently lose its expiry settings.
+  for (const [old, now] of Object.entries(RENAMED_OPTIONS)) {
+    if (old in options) invalidOption(old, `was renamed: use ${now}`);
+  }
   const collection = resolveCollection(dbOrCollection, options.collectionName);
   const expiry = options.expiry ?? 'native';
   if (!EXPIRY_MODES.includes(expiry)) {

@@ -30,6 +30,14 @@ describe('createMongoStore options', () => {
     expect(() => createMongoStore(db, null as never)).toThrow(/`options` must be an object/);
   });
 
+  it('refuses the options renamed before 1.0 by their old name, naming the new one', () => {
+    refused(db, { autoRemove: 'interval' }).toThrow(/`autoRemove` was renamed: use `expiry`/);
+    refused(db, { autoRemoveIntervalSeconds: 60 }).toThrow(
+      /`autoRemoveIntervalSeconds` was renamed: use `sweepIntervalSeconds`/,
+    );
+    refused(db, { onSweepError: () => {} }).toThrow(/`onSweepError` was renamed: use `onError`/);
+  });
+
   it('refuses an invalid collection name, or one given with a collection', () => {
     for (const collectionName of ['', 'a$b', 'system.sessions', 42]) {
       refused(db, { collectionName }).toThrow(/`collectionName` must be a valid collection name/);
