@@ -62,12 +62,21 @@ export class CommandLog {
       },
       { timeout: 10_000 },
     );
-    return watched.flatMap((one) => {
-      const commands = sentBy(one);
-      return commands.slice(
-        commands.findIndex((args) => args[1] === start) + 1,
-        commands.findIndex((args) => args[1] === end),
-      );
+    // Between the markers, everything the server ran counts, whichever connection sent it: after a cluster
+    // restart ioredis may route a command through a node connection it opened after the markers' one.
+    // The client's own upkeep (slot refreshes, handshakes) is not the store's and is left out.
+    return [...new Set(watched.map(({ port }) => port))].flatMap((port) => {
+      // A script's own commands show with the source `lua`: they run inside the EVALSHA, not as round trips.
+      const onPort = this.seen
+        .filter((seen) => seen.port === port && seen.source !== 'lua')
+        .map((seen) => seen.args);
+      const from = onPort.findIndex((args) => args[1] === start);
+      const to = onPort.map((args) => args[1]).lastIndexOf(end);
+      return onPort
+        .slice(from + 1, to)
+        .filter(
+          (args) => !CLIENT_UPKEEP.has(args[0]?.toLowerCase() ?? '') && args[1] !== start && args[1] !== end,
+        );
     });
   }
 
@@ -75,6 +84,19 @@ export class CommandLog {
     for (const monitor of this.monitors) monitor.disconnect();
   }
 }
+
+/** Commands ioredis sends on its own (handshakes, slot refreshes, our markers), not on the store's behalf. */
+const CLIENT_UPKEEP = new Set([
+  'cluster',
+  'info',
+  'client',
+  'readonly',
+  'ping',
+  'select',
+  'auth',
+  'hello',
+  'command',
+]);
 
 /** The command names, lower case. */
 export const names = (commands: string[][]): string[] => commands.map((args) => args[0]?.toLowerCase() ?? '');
