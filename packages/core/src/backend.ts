@@ -1,5 +1,6 @@
 import { generateToken, isTokenShaped, type KeyRing, storeIdOf } from './crypto.js';
 import { CoatcheckError, callStore } from './errors.js';
+import { endSessions, isMarker, movedRecord, retire } from './moves.js';
 import type { SessionRecord, SessionStore, TouchUpdate } from './store.js';
 
 /** What a verified cookie points at. */
@@ -26,11 +27,24 @@ export interface RecordBackend {
   open(values: string[]): Promise<OpenedCookie | null>;
   /** Stores a new record under a fresh id. */
   create(record: SessionRecord): Promise<{ id: string; token: string | null }>;
+  /**
+   * Moves the session `fromId`, read as `from`, to a new id holding `record` (login, regenerate).
+   * @returns the new id, token and record as stored; `null` when `fromId` changed, moved or ended since it
+   *   was read — nothing was moved, and the caller reads it again.
+   */
+  move(
+    fromId: string,
+    from: SessionRecord,
+    record: SessionRecord,
+  ): Promise<{ id: string; token: string | null; record: SessionRecord } | null>;
+  /** The live session under `id`; `null` for none, or for what a move or an end left behind. */
   get(id: string): Promise<SessionRecord | null>;
   replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean>;
   touch(id: string, update: TouchUpdate): Promise<boolean>;
-  /** Ends the session `id`, whose latest known record is `record`. */
+  /** Ends the session `id`, whose latest known record is `record`, and whatever it moved to meanwhile. */
   delete(id: string, record: SessionRecord): Promise<void>;
+  /** Removes a record found past its deadline, which nothing can move or save any more. */
+  discard(id: string): Promise<void>;
   /** The cookie value that carries the session. */
   cookieValue(id: string, token: string | null, record: SessionRecord): Promise<string>;
 }
@@ -42,6 +56,7 @@ export class StoreBackend implements RecordBackend {
   constructor(
     private readonly store: SessionStore,
     private readonly keys: KeyRing,
+    private readonly now: () => number,
   ) {}
 
   async open(values: string[]): Promise<OpenedCookie | null> {
@@ -75,8 +90,25 @@ export class StoreBackend implements RecordBackend {
     );
   }
 
-  get(id: string): Promise<SessionRecord | null> {
-    return callStore('store.get', () => this.store.get(id));
+  async move(
+    fromId: string,
+    from: SessionRecord,
+    record: SessionRecord,
+  ): Promise<{ id: string; token: string; record: SessionRecord } | null> {
+    // The new record first, the old one retired after it, then the check for an end (see moves.ts).
+    const moved = movedRecord(fromId, from, record);
+    const created = await this.create(moved);
+    if (await retire(this.store, fromId, from, { id: created.id, record: moved }, this.now())) {
+      return { ...created, record: moved };
+    }
+    // Its token was never issued, so the new record is simply dropped.
+    await callStore('store.delete', () => this.store.delete(created.id));
+    return null;
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    const record = await callStore('store.get', () => this.store.get(id));
+    return record && !isMarker(record) ? record : null;
   }
 
   replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
@@ -87,7 +119,11 @@ export class StoreBackend implements RecordBackend {
     return callStore('store.touch', () => this.store.touch(id, update));
   }
 
-  delete(id: string): Promise<void> {
+  async delete(id: string, record: SessionRecord): Promise<void> {
+    await endSessions(this.store, [{ id, record }], this.now());
+  }
+
+  discard(id: string): Promise<void> {
     return callStore('store.delete', () => this.store.delete(id));
   }
 

@@ -1,7 +1,14 @@
 import { publicHandleOf } from './crypto.js';
 import { CoatcheckError, callStore } from './errors.js';
 import type { SessionEventReason, SessionEvents } from './events.js';
-import { isExpired, recordExpiresAt, type SessionRecord, type SessionStore } from './store.js';
+import { endSessions, familyOf, isMarker } from './moves.js';
+import {
+  isExpired,
+  recordExpiresAt,
+  type SessionRecord,
+  type SessionStore,
+  type StoredSession,
+} from './store.js';
 
 /** A session as shown in a "your active devices" list. */
 export interface SessionInfo {
@@ -62,7 +69,7 @@ export class Devices {
     const now = this.#now();
     const infos = await Promise.all(
       stored
-        .filter(({ record }) => !isExpired(record, now))
+        .filter(({ record }) => !isExpired(record, now) && !isMarker(record))
         .map(async ({ id, record }) => ({
           handle: await publicHandleOf(id),
           current: id === currentId,
@@ -85,8 +92,8 @@ export class Devices {
     const stored = await callStore('store.listByUser', () => store.listByUser(userId));
     for (const { id, record } of stored) {
       if ((await publicHandleOf(id)) !== handle) continue;
-      await this.#end(store, id, record, 'revoke');
-      return true;
+      // A marker here is the listed session, moved to a new token since: ending it follows the move.
+      return (await this.#end(store, [{ id, record }], 'revoke')) > 0;
     }
     return false;
   }
@@ -95,16 +102,14 @@ export class Devices {
   async revokeAll(userId: string, exceptId: string | undefined): Promise<number> {
     assertUserId(userId, 'revokeAll(userId)');
     const store = this.#indexed('revokeAll()');
-    // Listing first costs a query, so only when someone listens for the events it yields.
-    const listening = this.#events.has('revoked');
-    const before = listening ? await callStore('store.listByUser', () => store.listByUser(userId)) : [];
-    const count = await callStore('store.deleteByUser', () =>
-      store.deleteByUser(userId, exceptId ? { exceptId } : undefined),
-    );
-    for (const { id, record } of before) {
-      if (id !== exceptId) await this.#emitRevoked(id, record, 'revoke-all');
-    }
-    return count;
+    // Ended from one listing, markers included, rather than by one deleteByUser, so that a session moving
+    // to a new token meanwhile is followed and ended too (moves.ts): revoking cannot be outrun.
+    const stored = await callStore('store.listByUser', () => store.listByUser(userId));
+    const kept = stored.find(({ id }) => id === exceptId);
+    // The kept session's earlier tokens (markers of its family) lead to it: they are left alone too.
+    const keptFamily = kept && familyOf(kept.id, kept.record);
+    const ending = stored.filter(({ id, record }) => id !== exceptId && familyOf(id, record) !== keptFamily);
+    return this.#end(store, ending, 'revoke-all');
   }
 
   /**
@@ -118,12 +123,10 @@ export class Devices {
     const isOlder = (id: string, record: SessionRecord) =>
       record.createdAt < kept.createdAt || (record.createdAt === kept.createdAt && id < keptId);
     const oldestFirst = stored
-      .filter(({ id, record }) => id !== keptId && isOlder(id, record))
+      .filter(({ id, record }) => id !== keptId && !isMarker(record) && isOlder(id, record))
       .sort((a, b) => a.record.createdAt - b.record.createdAt);
     const excess = oldestFirst.length + 1 - limit;
-    for (const { id, record } of oldestFirst.slice(0, Math.max(0, excess))) {
-      await this.#end(store, id, record, 'max-sessions');
-    }
+    await this.#end(store, oldestFirst.slice(0, Math.max(0, excess)), 'max-sessions');
   }
 
   /** The store, when it can answer per-user questions. */
@@ -144,12 +147,22 @@ export class Devices {
     return store;
   }
 
-  async #end(store: SessionStore, id: string, record: SessionRecord, reason: SessionEventReason<'revoked'>) {
-    await callStore('store.delete', () => store.delete(id));
-    await this.#emitRevoked(id, record, reason);
+  /**
+   * Ends listed sessions and whatever they moved to meanwhile (moves.ts).
+   * @returns how many live sessions were ended here, not by someone else first.
+   */
+  async #end(
+    store: SessionStore,
+    sessions: readonly StoredSession[],
+    reason: SessionEventReason<'revoked'>,
+  ): Promise<number> {
+    if (sessions.length === 0) return 0;
+    const ended = await endSessions(store, sessions, this.#now());
+    for (const session of ended) await this.#emitRevoked(session, reason);
+    return ended.length;
   }
 
-  async #emitRevoked(id: string, record: SessionRecord, reason: SessionEventReason<'revoked'>) {
+  async #emitRevoked({ id, record }: StoredSession, reason: SessionEventReason<'revoked'>) {
     if (!this.#events.has('revoked')) return;
     await this.#events.emit({
       type: 'revoked',

@@ -49,10 +49,7 @@ export class SealedCookieBackend implements RecordBackend {
       // Tampered, truncated or sealed under a key we no longer have: try the next value.
       if (!opened) continue;
       const { id, record } = opened;
-      // Outside the unsealing: a revocation store that fails is an outage (`STORE_ERROR`), never a bad cookie.
-      const revocations = this.revocations;
-      const revoked =
-        revocations && (await callStore('revocationStore.isRevoked', () => revocations.isRevoked(id)));
+      const revoked = await this.isRevoked(id);
       return { id, record: revoked ? null : record, token: null, stale: keyIndex > 0 };
     }
     return null;
@@ -77,6 +74,26 @@ export class SealedCookieBackend implements RecordBackend {
   async create(): Promise<{ id: string; token: null }> {
     // A random id gives events and audit logs something to name the session by.
     return { id: generateToken(), token: null };
+  }
+
+  /**
+   * Revokes the old id and mints a new one, unless the old id is revoked already: a logout, or a login's or
+   * regenerate's move in another request, got there first, and this session must not live on under a new id.
+   */
+  async move(
+    fromId: string,
+    from: SessionRecord,
+    record: SessionRecord,
+  ): Promise<{ id: string; token: null; record: SessionRecord } | null> {
+    if (await this.isRevoked(fromId)) return null;
+    await this.delete(fromId, from);
+    return { ...(await this.create()), record };
+  }
+
+  private async isRevoked(id: string): Promise<boolean> {
+    const revocations = this.revocations;
+    // Outside the unsealing: a revocation store that fails is an outage (`STORE_ERROR`), never a bad cookie.
+    return !!revocations && (await callStore('revocationStore.isRevoked', () => revocations.isRevoked(id)));
   }
 
   async get(): Promise<SessionRecord | null> {
@@ -104,6 +121,12 @@ export class SealedCookieBackend implements RecordBackend {
     if (!revocations || untilEpochMs <= this.now()) return;
     await callStore('revocationStore.revoke', () => revocations.revoke(id, untilEpochMs));
   }
+
+  /**
+   * Nothing: a sealed cookie past its deadline is not revoked, since a fresher copy of it may be the
+   * user's live session, and no copy of it opens any more anyway.
+   */
+  async discard(): Promise<void> {}
 
   async cookieValue(id: string, _token: string | null, record: SessionRecord): Promise<string> {
     const [current] = await this.keys.sealKeys();

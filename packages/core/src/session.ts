@@ -8,11 +8,16 @@ export type SessionData = Record<string, unknown>;
 export const FLASH_KEY = '__flash';
 /** Data key that holds the CSRF secret (see `csrf.ts`). */
 export const CSRF_KEY = '__csrf';
+/** Data key of the marker a moved session leaves in the store (see `moves.ts`). */
+export const MOVED_KEY = '__moved';
+/** Data key naming the session a moved record continues (see `moves.ts`). */
+export const FAMILY_KEY = '__family';
 /**
  * Keys Coatcheck keeps in the session's data for itself: hidden from `data`, `get` and `update`, refused
  * by `set`, and set aside from schema validation (a schema that strips unknown keys must not drop them).
+ * An app can never write one, so it can never make its session look like a marker.
  */
-export const INTERNAL_KEYS: readonly string[] = [FLASH_KEY, CSRF_KEY];
+export const INTERNAL_KEYS: readonly string[] = [FLASH_KEY, CSRF_KEY, MOVED_KEY, FAMILY_KEY];
 
 /** Splits data into the application's part and Coatcheck's internal keys. */
 export function splitInternal(data: SessionData): { user: SessionData; internal: SessionData } {

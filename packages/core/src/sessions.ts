@@ -95,7 +95,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     this.cookie = resolved.cookie;
     const now = resolved.now;
     this.#backend = resolved.store
-      ? new StoreBackend(resolved.store, resolved.keys)
+      ? new StoreBackend(resolved.store, resolved.keys, now)
       : new SealedCookieBackend(resolved.keys, resolved.cookie.name, resolved.revocationStore, now);
     this.#devices = new Devices(resolved.store, this.#events, now);
     this.#engine = {
@@ -142,7 +142,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     if (isExpired(record, now)) {
       // Stores filter expired records; this guards lax stores and a clock at the edge. A sealed cookie
       // past its deadline is not revoked: a fresher copy of it may be the user's live session.
-      if (this.mode === 'server') await this.#backend.delete(id, record);
+      await this.#backend.discard(id);
       state.cookie = 'clear';
       const reason = record.absoluteExpiresAt <= now ? 'absolute-timeout' : 'idle-timeout';
       await this.#emit({ type: 'expired', reason }, { ...state, id, record });
@@ -360,9 +360,11 @@ export class Sessions<Data extends SessionData = SessionData> {
   }
 
   /**
-   * Moves the session to a new token: creates the new record from the latest stored one (this request's
-   * changes re-applied), then deletes the old record. Queued with saves to the old record, so a save from
-   * this process lands before the move and is carried over, never lost with the old record.
+   * Moves the session to a new token: builds the new record from the latest stored one (this request's
+   * changes re-applied) and lets the backend move it there, which succeeds only if the old record is still
+   * what was read (see moves.ts). If it is not — saved, ended or moved meanwhile — this starts again from
+   * what it is now, so a concurrent save is carried over and a revoked session stays gone. Queued with
+   * saves to the old record, so this process's own saves land first.
    */
   async #replaceRecord(
     state: SessionState,
@@ -372,19 +374,39 @@ export class Sessions<Data extends SessionData = SessionData> {
     const previousId = state.id;
     const move = async () => {
       // Cookie-only mode has no stored copy: the session's own record is the latest.
-      const latest = this.#backend.inCookie
+      let latest = this.#backend.inCookie
         ? state.record
         : previousId
           ? await this.#backend.get(previousId)
           : null;
-      const fields = fieldsFrom(latest && !isExpired(latest, this.#now()) ? latest : null);
-      if (!fields) {
-        this.#reset(state, false);
-        return;
+      for (let attempt = 0; ; attempt++) {
+        const live = latest && !isExpired(latest, this.#now()) ? latest : null;
+        const fields = fieldsFrom(live);
+        if (!fields) {
+          this.#reset(state, false);
+          return;
+        }
+        const applied = state.mutations.length;
+        const record = this.#newRecord(state, {
+          ...fields,
+          data: applyMutations(fields.data, state.mutations),
+        });
+        const moved =
+          previousId && live
+            ? await this.#backend.move(previousId, live, record)
+            : { ...(await this.#backend.create(record)), record };
+        if (moved) {
+          this.#point(state, moved, moved.record, applied);
+          return;
+        }
+        if (attempt >= this.#options.maxConflictRetries) {
+          throw new CoatcheckError(
+            'CONFLICT_RETRIES_EXHAUSTED',
+            `session ${reason} lost ${attempt + 1} races in a row to concurrent writers; nothing changed`,
+          );
+        }
+        latest = await this.#backend.get(previousId as string);
       }
-      const previous = state.record;
-      await this.#createRecord(state, { ...fields, data: applyMutations(fields.data, state.mutations) });
-      if (previousId && previous) await this.#backend.delete(previousId, previous);
     };
     await (previousId ? this.#queue.run(previousId, move) : move());
     if (!state.id || state.id === previousId) return;
@@ -421,9 +443,15 @@ export class Sessions<Data extends SessionData = SessionData> {
   async #createRecord(state: SessionState, fields: NewRecordFields): Promise<void> {
     // `fields.data` holds the changes made so far; later ones, made while the write is in flight, stay pending.
     const applied = state.mutations.length;
+    const record = this.#newRecord(state, fields);
+    this.#point(state, await this.#backend.create(record), record, applied);
+  }
+
+  /** A new session's record, with deadlines from now, bound to this request's client. */
+  #newRecord(state: SessionState, fields: NewRecordFields): SessionRecord {
     const now = this.#now();
     const absoluteExpiresAt = fields.absoluteExpiresAt ?? fields.createdAt + this.#options.absoluteTimeoutMs;
-    const record: SessionRecord = {
+    return {
       data: fields.data,
       userId: fields.userId,
       createdAt: fields.createdAt,
@@ -435,7 +463,15 @@ export class Sessions<Data extends SessionData = SessionData> {
       ip: state.client.ip,
       userAgent: state.client.userAgent,
     };
-    const { id, token } = await this.#backend.create(record);
+  }
+
+  /** Points the session at the record just stored under `id`, to be sent with a new cookie. */
+  #point(
+    state: SessionState,
+    { id, token }: { id: string; token: string | null },
+    record: SessionRecord,
+    applied: number,
+  ): void {
     state.token = token;
     state.id = id;
     state.record = record;

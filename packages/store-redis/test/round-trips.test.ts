@@ -194,7 +194,7 @@ describe('round trips per operation (MONITOR)', () => {
     expect((await store.get(sessionIdOf(loggedIn) as string))?.data).toEqual({ n: 3 });
   });
 
-  it('a login request costs five round trips: read, re-read, index, create, delete the old record', async () => {
+  it('a login request costs five round trips: read, re-read, index, create, retire the old record (compare-and-set)', async () => {
     const anonymous = await sessions.load();
     anonymous.set('cart', ['apple']);
     const cookie = cookieOf((await sessions.commit(anonymous)).headers);
@@ -208,7 +208,7 @@ describe('round trips per operation (MONITOR)', () => {
     });
     const oldId = sessionIdOf(anonymous) as string;
     expect(names(commands)).toEqual(['hgetall', 'hgetall', 'evalsha', 'evalsha', 'evalsha']);
-    expect(scriptsRun(commands).slice(2)).toEqual([INDEX_ADD.sha1, CREATE.sha1, DELETE.sha1]);
+    expect(scriptsRun(commands).slice(2)).toEqual([INDEX_ADD.sha1, CREATE.sha1, REPLACE.sha1]);
     expect(commands.map((args) => args.find((arg) => arg.startsWith(prefix)))).toEqual([
       store.recordKey(oldId),
       store.recordKey(oldId),
