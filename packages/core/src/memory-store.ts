@@ -20,6 +20,12 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
+/**
+ * Marks a store that drops live records to make room, which must never hold revocations (see
+ * `revocationStoreFrom`). A registry symbol, so copies of the package (ESM and CommonJS) agree.
+ */
+export const EVICTS_LIVE_RECORDS = Symbol.for('coatcheck.evictsLiveRecords');
+
 let warnedInProduction = false;
 
 /**
@@ -28,6 +34,8 @@ let warnedInProduction = false;
  * holds can alias stored data. Warns once when `NODE_ENV=production`.
  */
 export class MemoryStore implements SessionStore {
+  /** This store evicts live records at its cap (see {@link MemoryStoreOptions.maxSessions}). */
+  readonly [EVICTS_LIVE_RECORDS] = true;
   private readonly records = new Map<
     string,
     { json: string; userId: string | null; expiresAt: number; version: number }

@@ -25,9 +25,10 @@ export interface SessionsOptions<Data extends SessionData = SessionData> {
   cookieOnly?: boolean;
   /**
    * Cookie-only mode: where ended sessions are remembered, so a cookie copied before logout or before a
-   * login's token change is refused (CVE-2024-31999). `revocationStoreFrom(store)` makes one from any
-   * `SessionStore`. Costs one read per request with a session cookie, and holds only ids and deadlines,
-   * never session data. "Log out everywhere" still needs a server store.
+   * login's token change is refused (CVE-2024-31999). `revocationStoreFrom(store)` makes one from a shared
+   * `SessionStore` that never evicts, `memoryRevocationStore()` one in this process. Costs one read per
+   * request with a session cookie, and holds only ids and deadlines, never session data. "Log out
+   * everywhere" still needs a server store.
    * @default undefined (a copied cookie works until its sealed deadline)
    */
   revocationStore?: RevocationStore;
@@ -203,7 +204,7 @@ function resolveStorage(
     if (revocationStore !== undefined) {
       assertMethods<RevocationStore>(revocationStore, 'revocationStore', ['revoke', 'isRevoked'], {
         expected: 'a RevocationStore',
-        hint: 'wrap a SessionStore with revocationStoreFrom(store)',
+        hint: 'wrap a shared SessionStore with revocationStoreFrom(store), or use memoryRevocationStore()',
       });
     }
     return { mode: 'cookie', store: undefined, revocationStore };

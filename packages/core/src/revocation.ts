@@ -1,10 +1,15 @@
-import { CoatcheckError } from './errors.js';
+import { CoatcheckError, invalidOption } from './errors.js';
+import { EVICTS_LIVE_RECORDS } from './memory-store.js';
 import type { SessionRecord, SessionStore } from './store.js';
 
 /**
  * Where cookie-only mode remembers ended sessions (the `revocationStore` option), so a copy of a cookie
  * taken before logout, or before a login's token change, is refused (CVE-2024-31999). It holds session ids
- * and deadlines only, never session data. {@link revocationStoreFrom} makes one from any `SessionStore`.
+ * and deadlines only, never session data. {@link revocationStoreFrom} makes one from a shared
+ * `SessionStore`, {@link memoryRevocationStore} one in this process's memory.
+ *
+ * A revocation must never be forgotten before its deadline: one dropped early (evicted to make room) lets
+ * the revoked cookie open again. So a store that evicts live records is no place for them.
  */
 export interface RevocationStore {
   /**
@@ -19,17 +24,27 @@ export interface RevocationStore {
 }
 
 /**
- * A {@link RevocationStore} over any `SessionStore` (Redis, SQL, MongoDB, memory): each revoked id is a
+ * A {@link RevocationStore} over a shared `SessionStore` (Redis, SQL, MongoDB): each revoked id is a
  * tombstone record with no user and no data, which the store expires at `untilEpochMs` like any record.
- * Its `close()` closes the store.
+ * The store must not evict records early: Redis with `maxmemory` needs `maxmemory-policy noeviction`
+ * (every tombstone has a TTL, so `volatile-*` policies would evict them too). Its `close()` closes the store.
  *
  * ```ts
  * createSessions({ cookieOnly: true, revocationStore: revocationStoreFrom(redisStore), secrets });
  * ```
  *
- * @throws `INVALID_ARGUMENT` when `store` lacks `create()` or `get()`.
+ * @throws `INVALID_ARGUMENT` when `store` lacks `create()` or `get()`, or is a `MemoryStore`, which evicts
+ *   records at its cap (use {@link memoryRevocationStore} in one process).
  */
 export function revocationStoreFrom(store: SessionStore): RevocationStore {
+  if ((store as { [EVICTS_LIVE_RECORDS]?: unknown } | null)?.[EVICTS_LIVE_RECORDS] === true) {
+    throw new CoatcheckError(
+      'INVALID_ARGUMENT',
+      'revocationStoreFrom(store) refuses a MemoryStore: it evicts records at its maxSessions cap, and an ' +
+        'evicted tombstone lets a revoked cookie open again. Use memoryRevocationStore() in one process, ' +
+        'or a shared store that never evicts (Redis with maxmemory-policy noeviction, SQL, MongoDB)',
+    );
+  }
   for (const method of ['create', 'get'] as const) {
     if (typeof (store as Partial<SessionStore> | null | undefined)?.[method] !== 'function') {
       throw new CoatcheckError(
@@ -62,5 +77,78 @@ export function revocationStoreFrom(store: SessionStore): RevocationStore {
     async close() {
       await store.close?.();
     },
+  };
+}
+
+/** Options of {@link memoryRevocationStore}. */
+export interface MemoryRevocationStoreOptions {
+  /**
+   * At most this many revocations are held at once (about 120 bytes each). None is ever dropped before its
+   * deadline: at the cap the expired ones are swept, and if it is still full `revoke()` fails with
+   * `STORE_ERROR` — the logout or login fails visibly (503) instead of a revoked cookie opening again.
+   * Size it for the token changes your users make within one absolute timeout: every logout, login and
+   * regenerate revokes one id, until that session's absolute deadline.
+   * @default 100000
+   */
+  maxEntries?: number;
+  /** Clock (epoch ms), for tests; give `createSessions` the same one. @default Date.now */
+  now?: () => number;
+}
+
+/** A {@link RevocationStore} in this process's memory. */
+export interface MemoryRevocationStore extends RevocationStore {
+  /** How many revocations are held, expired ones included until they are swept. */
+  readonly size: number;
+}
+
+/**
+ * A {@link RevocationStore} in this process's memory, for a cookie-only app that runs as one process:
+ * revocations are lost on restart and not shared between processes (use {@link revocationStoreFrom} with
+ * a shared store for that). It never evicts: see `maxEntries`.
+ * @throws `INVALID_OPTION` for a `maxEntries` that is not a whole number of at least 1.
+ */
+export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}): MemoryRevocationStore {
+  const maxEntries = options.maxEntries ?? 100_000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    invalidOption('maxEntries', 'must be a whole number of at least 1');
+  }
+  const now = options.now ?? Date.now;
+  const until = new Map<string, number>();
+  // A full store sweeps again only once something in it can have expired, so a flood at the cap costs
+  // each refused revocation O(1), not a scan.
+  let nextExpiry = Number.POSITIVE_INFINITY;
+  const sweep = () => {
+    const at = now();
+    nextExpiry = Number.POSITIVE_INFINITY;
+    for (const [id, deadline] of until) {
+      if (deadline <= at) until.delete(id);
+      else nextExpiry = Math.min(nextExpiry, deadline);
+    }
+  };
+  return {
+    get size() {
+      return until.size;
+    },
+    async revoke(sessionId, untilEpochMs) {
+      const known = until.get(sessionId);
+      if (known === undefined && until.size >= maxEntries && now() >= nextExpiry) sweep();
+      if (known === undefined && until.size >= maxEntries) {
+        throw new CoatcheckError(
+          'STORE_ERROR',
+          `memoryRevocationStore is full (maxEntries ${maxEntries}, none expired): refusing to forget a ` +
+            'revocation before its deadline; raise maxEntries or use a shared store',
+        );
+      }
+      until.set(sessionId, Math.max(known ?? 0, untilEpochMs));
+      nextExpiry = Math.min(nextExpiry, untilEpochMs);
+    },
+    async isRevoked(sessionId) {
+      const deadline = until.get(sessionId);
+      if (deadline === undefined) return false;
+      if (deadline > now()) return true;
+      until.delete(sessionId);
+      return false;
+    },
+    async close() {},
   };
 }

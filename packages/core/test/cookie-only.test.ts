@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSessions, MemoryStore, revocationStoreFrom, type SessionEvent } from '../src/index.js';
+import { createSessions, memoryRevocationStore, type SessionEvent } from '../src/index.js';
 import { clock, cookieOf, OLD_SECRET, SECRET, setCookieOf } from './helpers.js';
 
 function cookieOnly(
@@ -69,10 +69,10 @@ describe('cookie-only sessions', () => {
 
   it('with a revocation store, refuses a cookie copied before logout or before login (CVE-2024-31999)', async () => {
     const time = clock();
-    const tombstones = new MemoryStore({ now: time.now });
+    const tombstones = memoryRevocationStore({ now: time.now });
     const sessions = createSessions({
       cookieOnly: true,
-      revocationStore: revocationStoreFrom(tombstones),
+      revocationStore: tombstones,
       secrets: [SECRET],
       now: time.now,
     });

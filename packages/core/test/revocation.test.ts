@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createSessions, MemoryStore, type RevocationStore, revocationStoreFrom } from '../src/index.js';
+import {
+  createSessions,
+  MemoryStore,
+  memoryRevocationStore,
+  type RevocationStore,
+  revocationStoreFrom,
+  type SessionStore,
+} from '../src/index.js';
+import { sessionIdOf } from '../src/testing.js';
 import { clock, cookieOf, SECRET } from './helpers.js';
 
 /** A revocation store that records its calls. */
@@ -16,9 +24,8 @@ function recording(): RevocationStore & { revoked: Map<string, number> } {
 describe('revocation in cookie-only mode', () => {
   it('keeps an ended session revoked until its own sealed deadline, whatever the configuration says now', async () => {
     const time = clock();
-    const tombstones = new MemoryStore({ now: time.now });
     const options = { cookieOnly: true, secrets: [SECRET], now: time.now } as const;
-    const revocationStore = revocationStoreFrom(tombstones);
+    const revocationStore = memoryRevocationStore({ now: time.now });
     const before = createSessions({ ...options, revocationStore, absoluteTimeoutSeconds: 3600 });
     const session = await before.load({});
     await session.login('ada');
@@ -27,13 +34,15 @@ describe('revocation in cookie-only mode', () => {
     // A later deploy shortens the absolute timeout; the stolen cookie still carries its sealed hour.
     const after = createSessions({ ...options, revocationStore, absoluteTimeoutSeconds: 60 });
     const logout = await after.load({ cookie: stolen });
+    const id = sessionIdOf(logout) as string;
     await logout.destroy();
     await after.commit(logout);
     time.advanceSeconds(61);
     expect((await createSessions(options).load({ cookie: stolen })).userId).toBe('ada');
     expect((await after.load({ cookie: stolen })).isNew).toBe(true);
     time.advanceSeconds(3600);
-    expect(await tombstones.deleteExpired()).toBe(1);
+    expect(await revocationStore.isRevoked(id)).toBe(false);
+    expect(revocationStore.size).toBe(0);
   });
 
   it('revokes with the deadline sealed in the session, on logout and on a login’s token change', async () => {
@@ -90,10 +99,72 @@ describe('revocation in cookie-only mode', () => {
     await createSessions({ cookieOnly: true, revocationStore, secrets: [SECRET] }).close();
     expect(revocationStore.close).toHaveBeenCalledOnce();
 
-    const store = new MemoryStore();
-    const close = vi.spyOn(store, 'close');
+    const memory = new MemoryStore();
+    const store: SessionStore = {
+      create: (id, record) => memory.create(id, record),
+      get: (id) => memory.get(id),
+      replace: (id, record, version) => memory.replace(id, record, version),
+      touch: (id, update) => memory.touch(id, update),
+      delete: (id) => memory.delete(id),
+      close: vi.fn(async () => {}),
+    };
     await revocationStoreFrom(store).close?.();
-    expect(close).toHaveBeenCalledOnce();
+    expect(store.close).toHaveBeenCalledOnce();
+  });
+
+  it('revocationStoreFrom refuses a MemoryStore: tombstones evicted at its cap would let revoked cookies in', () => {
+    expect(() => revocationStoreFrom(new MemoryStore())).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('evicts records at its maxSessions cap'),
+      }),
+    );
+  });
+
+  it('never forgets a revocation to make room: a flood of 10,000 logouts leaves the stolen cookie refused', async () => {
+    const revocationStore = memoryRevocationStore({ maxEntries: 10_000 });
+    const sessions = createSessions({ cookieOnly: true, revocationStore, secrets: [SECRET] });
+    const victim = await sessions.load({});
+    await victim.login('ada');
+    const stolen = cookieOf((await sessions.commit(victim)).headers);
+    await victim.destroy();
+
+    // The attacker's own sessions, each logged out: one revocation each.
+    let refused = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const session = await sessions.load({});
+      session.set('n', i);
+      await sessions.commit(session);
+      await session.destroy().catch((error) => {
+        expect(error).toMatchObject({ code: 'STORE_ERROR', message: expect.stringContaining('is full') });
+        refused++;
+      });
+    }
+    // The victim's logout holds one place, so the last of the flood finds the store full and fails.
+    expect(revocationStore.size).toBe(10_000);
+    expect(refused).toBe(1);
+    expect((await sessions.load({ cookie: stolen })).isNew).toBe(true);
+  });
+
+  it('makes room at its cap only from revocations past their deadline', async () => {
+    const time = clock();
+    const revocationStore = memoryRevocationStore({ maxEntries: 2, now: time.now });
+    await revocationStore.revoke('a', time.now() + 60_000);
+    await revocationStore.revoke('b', time.now() + 120_000);
+    await expect(revocationStore.revoke('c', time.now() + 60_000)).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+    });
+    // Revoking an id it holds needs no room, and keeps the later deadline.
+    await revocationStore.revoke('b', time.now() + 1_000);
+    time.advanceSeconds(61);
+    await revocationStore.revoke('c', time.now() + 60_000);
+    expect([await revocationStore.isRevoked('a'), await revocationStore.isRevoked('c')]).toEqual([
+      false,
+      true,
+    ]);
+    time.advanceSeconds(58);
+    expect(await revocationStore.isRevoked('b')).toBe(true);
+    expect(() => memoryRevocationStore({ maxEntries: 0 })).toThrow(/`maxEntries`/);
   });
 
   it('revocationStoreFrom refuses what is not a SessionStore', () => {
