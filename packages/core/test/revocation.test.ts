@@ -45,6 +45,33 @@ describe('revocation in cookie-only mode', () => {
     expect(revocationStore.size).toBe(0);
   });
 
+  it('keeps refusing a cookie revoked after its timeouts were shortened from 30 days to 1 day, 1 day + 1 s on', async () => {
+    const time = clock();
+    const day = 86_400;
+    const revocationStore = memoryRevocationStore({ now: time.now });
+    const options = { cookieOnly: true, secrets: [SECRET], now: time.now, revocationStore } as const;
+    const thirtyDays = { idleTimeoutSeconds: 30 * day, absoluteTimeoutSeconds: 30 * day };
+    const issued = createSessions({ ...options, ...thirtyDays });
+    const session = await issued.load({});
+    await session.login('ada');
+    const stolen = cookieOf((await issued.commit(session)).headers);
+
+    // The timeouts are shortened after the cookie was issued; the user logs out under the new ones.
+    const shortened = createSessions({ ...options, idleTimeoutSeconds: day, absoluteTimeoutSeconds: day });
+    const logout = await shortened.load({ cookie: stolen });
+    await logout.destroy();
+    await shortened.commit(logout);
+
+    time.advanceSeconds(day + 1);
+    // Unrevoked, the cookie would still open: its sealed deadlines are 30 days out.
+    const unrevoked = createSessions({ ...options, revocationStore: undefined, ...thirtyDays });
+    expect((await unrevoked.load({ cookie: stolen })).userId).toBe('ada');
+    expect((await shortened.load({ cookie: stolen })).isNew).toBe(true);
+    expect((await issued.load({ cookie: stolen })).isNew).toBe(true);
+    time.advanceSeconds(29 * day);
+    expect((await issued.load({ cookie: stolen })).isNew).toBe(true);
+  });
+
   it('revokes with the deadline sealed in the session, on logout and on a login’s token change', async () => {
     const time = clock();
     const revocationStore = recording();
