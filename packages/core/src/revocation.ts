@@ -15,8 +15,11 @@ export interface RevocationStore {
   /**
    * Remembers that `sessionId` has ended, at least until `untilEpochMs`: the ended session's own sealed
    * deadline, after which no copy of its cookie opens anyway. Revoking an id twice is not an error.
+   * @returns optionally, `false` when `sessionId` was revoked already (by a logout racing a login's or
+   *   regenerate's token change, which then gives up instead of issuing a new id), `true` otherwise.
    */
-  revoke(sessionId: string, untilEpochMs: number): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a store written for `Promise<void>` must still fit.
+  revoke(sessionId: string, untilEpochMs: number): Promise<boolean | void>;
   /** `true` when `sessionId` was revoked and its `untilEpochMs` has not passed. Called once per request with a cookie. */
   isRevoked(sessionId: string): Promise<boolean>;
   /** Releases what the revocation store owns; `sessions.close()` calls it. */
@@ -68,8 +71,8 @@ export function revocationStoreFrom(store: SessionStore): RevocationStore {
         ip: null,
         userAgent: null,
       };
-      // `false` means a live tombstone already holds the id: revoked already, nothing to do.
-      await store.create(sessionId, tombstone);
+      // `false`: a live tombstone holds the id already — revoked already.
+      return store.create(sessionId, tombstone);
     },
     async isRevoked(sessionId) {
       return (await store.get(sessionId)) !== null;
@@ -141,6 +144,7 @@ export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}
       }
       until.set(sessionId, Math.max(known ?? 0, untilEpochMs));
       nextExpiry = Math.min(nextExpiry, untilEpochMs);
+      return known === undefined;
     },
     async isRevoked(sessionId) {
       const deadline = until.get(sessionId);
