@@ -109,6 +109,36 @@ describe('revocation in cookie-only mode', () => {
     expect(revocationStore.revoke).not.toHaveBeenCalled();
   });
 
+  it('reports a failing revocation store as STORE_ERROR on every path, never as a logout', async () => {
+    const revocations = memoryRevocationStore();
+    let down = false;
+    const outage = async () => {
+      throw new Error('ECONNREFUSED');
+    };
+    const revocationStore: RevocationStore = {
+      revoke: (id, until) => (down ? outage() : revocations.revoke(id, until)),
+      isRevoked: (id) => (down ? outage() : revocations.isRevoked(id)),
+    };
+    const sessions = createSessions({ cookieOnly: true, revocationStore, secrets: [SECRET] });
+    const session = await sessions.load({});
+    await session.login('ada');
+    const cookie = cookieOf((await sessions.commit(session)).headers);
+    const storeError = { code: 'STORE_ERROR', message: expect.stringContaining('ECONNREFUSED') };
+
+    const saving = await sessions.load({ cookie });
+    const regenerating = await sessions.load({ cookie });
+    const loggingOut = await sessions.load({ cookie });
+    down = true;
+    await expect(sessions.load({ cookie })).rejects.toMatchObject(storeError);
+    saving.set('n', 1);
+    await expect(sessions.commit(saving)).rejects.toMatchObject(storeError);
+    await expect(regenerating.regenerate()).rejects.toMatchObject(storeError);
+    await expect(loggingOut.destroy()).rejects.toMatchObject(storeError);
+    down = false;
+    // Nothing was ended by the outage: the session is still there once the store is back.
+    expect((await sessions.load({ cookie })).userId).toBe('ada');
+  });
+
   it('reports a failing revocation store as STORE_ERROR, never as a valid session', async () => {
     const revocationStore = recording();
     const sessions = createSessions({ cookieOnly: true, revocationStore, secrets: [SECRET] });
