@@ -40,6 +40,27 @@ describe('cookie-only sessions', () => {
     expect((await sessions.commit(await sessions.load({ cookie }))).headers).toEqual([]);
   });
 
+  it('opens a sealed cookie under its one canonical spelling only', async () => {
+    const { sessions } = cookieOnly();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let spellings = 0;
+    // Seal until the value's length leaves unused bits in its last character (2 or 4 of them).
+    for (let size = 0; spellings < 2; size++) {
+      const session = await sessions.load({});
+      session.set('pad', 'x'.repeat(size));
+      const cookie = cookieOf((await sessions.commit(session)).headers) as string;
+      const unused = [0, 0, 4, 2][(cookie.length - cookie.indexOf('.') - 1) % 4] as number;
+      if (unused === 0) continue;
+      spellings++;
+      const last = alphabet.indexOf(cookie.at(-1) as string);
+      expect((await sessions.load({ cookie })).get('pad')).toBe('x'.repeat(size));
+      for (let bits = 1; bits < 2 ** unused; bits++) {
+        const variant = cookie.slice(0, -1) + alphabet[last ^ bits];
+        expect((await sessions.load({ cookie: variant })).isNew, `${variant} opened`).toBe(true);
+      }
+    }
+  });
+
   it('treats a tampered sealed cookie as no session', async () => {
     const { sessions } = cookieOnly();
     const events: SessionEvent[] = [];
