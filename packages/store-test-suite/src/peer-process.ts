@@ -33,4 +33,6 @@ process.on('message', async ({ id, op, arg }: PeerRequest) => {
     send({ id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
 });
+// A parent that dies without asking (a killed test run) must not leave this process behind.
+process.on('disconnect', () => process.exit(0));
 send({ ready: true });
