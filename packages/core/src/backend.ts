@@ -45,8 +45,8 @@ export interface RecordBackend {
   delete(id: string, record: SessionRecord): Promise<void>;
   /** Removes a record found past its deadline, which nothing can move or save any more. */
   discard(id: string): Promise<void>;
-  /** The cookie value that carries the session. */
-  cookieValue(id: string, token: string | null, record: SessionRecord): Promise<string>;
+  /** The cookie value that carries the session; `null` when it ended meanwhile and none may be sent. */
+  cookieValue(id: string, token: string | null, record: SessionRecord): Promise<string | null>;
 }
 
 /** Server-side records: the cookie carries `token.signature`, the store holds `SHA-256(token)`. */

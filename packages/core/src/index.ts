@@ -13,7 +13,13 @@ export type {
 } from './events.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export type { SessionsOptions } from './options.js';
-export { type RevocationStore, revocationStoreFrom } from './revocation.js';
+export {
+  type MemoryRevocationStore,
+  type MemoryRevocationStoreOptions,
+  memoryRevocationStore,
+  type RevocationStore,
+  revocationStoreFrom,
+} from './revocation.js';
 export { type ClientInfo, Session, type SessionData } from './session.js';
 export { type CommitResult, createSessions, type SessionRequest, Sessions } from './sessions.js';
 export type { StandardSchemaResult, StandardSchemaV1 } from './standard-schema.js';

@@ -10,15 +10,23 @@ import {
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * At most this many records are kept; beyond it expired records go first, then the least recently
-   * written ones (created or saved; a touch does not count), silently. So a flood of new sessions
-   * (logins, anonymous visitors whose session gets written) logs real users out: size it for your traffic.
+   * At most this many records are kept. Beyond it one record goes for each new one, silently: the least
+   * recently used anonymous session (created, saved, touched or read), and only when none is left the least
+   * recently used logged-in one — a logged-in one past its deadline goes first. So a flood of anonymous
+   * visitors never logs a user out, but a flood of logins does: size it for your traffic. Each eviction costs
+   * O(1).
    * @default 10000
    */
   maxSessions?: number;
   /** Clock (epoch ms), for tests. @default Date.now */
   now?: () => number;
 }
+
+/**
+ * Marks a store that drops live records to make room, which must never hold revocations (see
+ * `revocationStoreFrom`). A registry symbol, so copies of the package (ESM and CommonJS) agree.
+ */
+export const EVICTS_LIVE_RECORDS = Symbol.for('coatcheck.evictsLiveRecords');
 
 let warnedInProduction = false;
 
@@ -28,11 +36,17 @@ let warnedInProduction = false;
  * holds can alias stored data. Warns once when `NODE_ENV=production`.
  */
 export class MemoryStore implements SessionStore {
+  /** This store evicts live records at its cap (see {@link MemoryStoreOptions.maxSessions}). */
+  readonly [EVICTS_LIVE_RECORDS] = true;
   private readonly records = new Map<
     string,
     { json: string; userId: string | null; expiresAt: number; version: number }
   >();
   private readonly byUser = new Map<string, Set<string>>();
+  // Record ids by last use, oldest first (a Set keeps insertion order; re-adding moves one to the end), one
+  // order per kind, so the next to evict is always at the front: O(1).
+  private readonly anonymousByUse = new Set<string>();
+  private readonly loggedInByUse = new Set<string>();
   private readonly maxSessions: number;
   private readonly now: () => number;
 
@@ -64,7 +78,9 @@ export class MemoryStore implements SessionStore {
 
   async get(id: string): Promise<SessionRecord | null> {
     const entry = this.live(id);
-    return entry ? (JSON.parse(entry.json) as SessionRecord) : null;
+    if (!entry) return null;
+    this.used(id, entry.userId);
+    return JSON.parse(entry.json) as SessionRecord;
   }
 
   async replace(id: string, record: SessionRecord, expectedVersion: number): Promise<boolean> {
@@ -80,6 +96,7 @@ export class MemoryStore implements SessionStore {
     const record = { ...(JSON.parse(entry.json) as SessionRecord), ...update };
     entry.json = JSON.stringify(record);
     entry.expiresAt = recordExpiresAt(record);
+    this.used(id, entry.userId);
     return true;
   }
 
@@ -87,6 +104,8 @@ export class MemoryStore implements SessionStore {
     const entry = this.records.get(id);
     if (!entry) return;
     this.records.delete(id);
+    this.anonymousByUse.delete(id);
+    this.loggedInByUse.delete(id);
     if (entry.userId !== null) {
       const ids = this.byUser.get(entry.userId);
       ids?.delete(id);
@@ -140,8 +159,6 @@ export class MemoryStore implements SessionStore {
   private write(id: string, record: SessionRecord): void {
     const previous = this.records.get(id);
     if (previous && previous.userId !== record.userId) void this.delete(id);
-    // Re-insert so Map order is least-recently-written first, for eviction.
-    this.records.delete(id);
     this.records.set(id, {
       json: JSON.stringify(record),
       version: record.version,
@@ -153,17 +170,32 @@ export class MemoryStore implements SessionStore {
       this.byUser.set(record.userId, ids);
       ids.add(id);
     }
-    if (this.records.size > this.maxSessions) this.evict();
+    this.used(id, record.userId);
+    if (this.records.size > this.maxSessions) this.evictOneBut(id);
   }
 
-  private evict(): void {
-    const now = this.now();
-    for (const [id, entry] of this.records) {
-      if (entry.expiresAt <= now) void this.delete(id);
-    }
-    for (const id of this.records.keys()) {
-      if (this.records.size <= this.maxSessions) break;
-      void this.delete(id);
-    }
+  /** Moves `id` to the back of its kind's order: the last to be evicted. */
+  private used(id: string, userId: string | null): void {
+    const order = userId === null ? this.anonymousByUse : this.loggedInByUse;
+    order.delete(id);
+    order.add(id);
   }
+
+  /**
+   * Drops one record other than `written` to make room: a logged-in one past its deadline if the oldest
+   * is, else the least recently used anonymous one, else the least recently used logged-in one.
+   */
+  private evictOneBut(written: string): void {
+    const oldestLoggedIn = firstBut(this.loggedInByUse, written);
+    const expired =
+      oldestLoggedIn !== undefined && (this.records.get(oldestLoggedIn)?.expiresAt ?? 0) <= this.now();
+    const victim = expired ? oldestLoggedIn : (firstBut(this.anonymousByUse, written) ?? oldestLoggedIn);
+    if (victim !== undefined) void this.delete(victim);
+  }
+}
+
+/** The oldest id of `ids` but `except` (which, just written, is the newest: at most two steps). */
+function firstBut(ids: Set<string>, except: string): string | undefined {
+  for (const id of ids) if (id !== except) return id;
+  return undefined;
 }

@@ -44,7 +44,8 @@ import { recordExpiresAt, type SessionRecord, type SessionStore, type StoredSess
  * (no fixation). A process that stops between a move's create and its check leaves B behind with a token
  * nobody received; it expires like any record. Costs: a move of a logged-in session one read more (the
  * check; a login from an anonymous session needs none), an end one create more. Reading a session costs
- * nothing more.
+ * nothing more. All of it relies on the store keeping markers and announcements until their deadlines, as
+ * it keeps any record; a `MemoryStore` evicting at its cap can drop them as it drops sessions.
  */
 
 /**

@@ -25,10 +25,13 @@ export interface SessionsOptions<Data extends SessionData = SessionData> {
   cookieOnly?: boolean;
   /**
    * Cookie-only mode: where ended sessions are remembered, so a cookie copied before logout or before a
-   * login's token change is refused (CVE-2024-31999). `revocationStoreFrom(store)` makes one from any
-   * `SessionStore`. Costs one read per request with a session cookie, and holds only ids and deadlines,
-   * never session data. "Log out everywhere" still needs a server store.
-   * @default undefined (a copied cookie works until its sealed deadline)
+   * login's token change is refused (CVE-2024-31999), and a request in flight during a logout re-issues no
+   * cookie and mints no new one. `revocationStoreFrom(store)` makes one from a shared `SessionStore` that
+   * never evicts, `memoryRevocationStore()` one in this process. Costs one read per request with a session
+   * cookie (and one per response re-issuing it), and holds only ids and deadlines, never session data.
+   * "Log out everywhere" still needs a server store.
+   * @default undefined (a logout clears the browser's cookie only: a copied cookie works until its sealed
+   *   deadline, and a request in flight during the logout can send the logged-in cookie again)
    */
   revocationStore?: RevocationStore;
   /**
@@ -204,7 +207,7 @@ function resolveStorage(
     if (revocationStore !== undefined) {
       assertMethods<RevocationStore>(revocationStore, 'revocationStore', ['revoke', 'isRevoked'], {
         expected: 'a RevocationStore',
-        hint: 'wrap a SessionStore with revocationStoreFrom(store)',
+        hint: 'wrap a shared SessionStore with revocationStoreFrom(store), or use memoryRevocationStore()',
       });
     }
     return { mode: 'cookie', store: undefined, revocationStore };

@@ -77,8 +77,10 @@ export class SealedCookieBackend implements RecordBackend {
   }
 
   /**
-   * Revokes the old id and mints a new one, unless the old id is revoked already: a logout, or a login's or
-   * regenerate's move in another request, got there first, and this session must not live on under a new id.
+   * Revokes the old id and mints a new one, unless the old id is revoked already: a logout, or another
+   * request's login or regenerate, got there first, and this session must not live on under a new id. A
+   * revocation store that says whether its `revoke()` was the first (both of Coatcheck's do) also closes the
+   * gap between that check and this revocation.
    */
   async move(
     fromId: string,
@@ -86,7 +88,7 @@ export class SealedCookieBackend implements RecordBackend {
     record: SessionRecord,
   ): Promise<{ id: string; token: null; record: SessionRecord } | null> {
     if (await this.isRevoked(fromId)) return null;
-    await this.delete(fromId, from);
+    if ((await this.revoke(fromId, from)) === false) return null;
     return { ...(await this.create()), record };
   }
 
@@ -116,10 +118,16 @@ export class SealedCookieBackend implements RecordBackend {
    * shortened timeout) and let a revoked cookie open again.
    */
   async delete(id: string, record: SessionRecord): Promise<void> {
+    await this.revoke(id, record);
+  }
+
+  /** @returns `false` when the revocation store says the id was revoked already. */
+  private async revoke(id: string, record: SessionRecord): Promise<boolean | undefined> {
     const revocations = this.revocations;
     const untilEpochMs = record.absoluteExpiresAt;
-    if (!revocations || untilEpochMs <= this.now()) return;
-    await callStore('revocationStore.revoke', () => revocations.revoke(id, untilEpochMs));
+    if (!revocations || untilEpochMs <= this.now()) return undefined;
+    const first = await callStore('revocationStore.revoke', () => revocations.revoke(id, untilEpochMs));
+    return typeof first === 'boolean' ? first : undefined;
   }
 
   /**
@@ -128,7 +136,12 @@ export class SealedCookieBackend implements RecordBackend {
    */
   async discard(): Promise<void> {}
 
-  async cookieValue(id: string, _token: string | null, record: SessionRecord): Promise<string> {
+  /**
+   * The sealed cookie, or `null` when the session was revoked while this request was in flight (a logout
+   * in another request): re-issuing it would put a logged-out session back in the browser.
+   */
+  async cookieValue(id: string, _token: string | null, record: SessionRecord): Promise<string | null> {
+    if (await this.isRevoked(id)) return null;
     const [current] = await this.keys.sealKeys();
     const { id: keyId, key } = current as { id: string; key: CryptoKey };
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));

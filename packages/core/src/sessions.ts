@@ -182,7 +182,9 @@ export class Sessions<Data extends SessionData = SessionData> {
     if (state.cookie === 'set' && state.id && state.record) {
       const value = await this.#backend.cookieValue(state.id, state.token, state.record);
       const expiresAt = this.cookie.persistent ? state.record.absoluteExpiresAt : null;
-      headers.push(['Set-Cookie', serializeCookie(this.cookie, value, expiresAt, this.#now())]);
+      // `null`: revoked while this request was in flight (cookie-only mode): gone, nothing re-issued.
+      if (value === null) this.#reset(state, false);
+      else headers.push(['Set-Cookie', serializeCookie(this.cookie, value, expiresAt, this.#now())]);
     } else if (state.cookie === 'clear') {
       headers.push(['Set-Cookie', serializeCookie(this.cookie, '', 0, this.#now())]);
     }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createSessions, MemoryStore, revocationStoreFrom, type SessionEvent } from '../src/index.js';
+import {
+  createSessions,
+  memoryRevocationStore,
+  type RevocationStore,
+  type SessionEvent,
+} from '../src/index.js';
 import { clock, cookieOf, OLD_SECRET, SECRET, setCookieOf } from './helpers.js';
 
 function cookieOnly(
@@ -33,6 +38,27 @@ describe('cookie-only sessions', () => {
     const cookie = cookieOf((await sessions.commit(session)).headers);
     time.advanceSeconds(5);
     expect((await sessions.commit(await sessions.load({ cookie }))).headers).toEqual([]);
+  });
+
+  it('opens a sealed cookie under its one canonical spelling only', async () => {
+    const { sessions } = cookieOnly();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let spellings = 0;
+    // Seal until the value's length leaves unused bits in its last character (2 or 4 of them).
+    for (let size = 0; spellings < 2; size++) {
+      const session = await sessions.load({});
+      session.set('pad', 'x'.repeat(size));
+      const cookie = cookieOf((await sessions.commit(session)).headers) as string;
+      const unused = [0, 0, 4, 2][(cookie.length - cookie.indexOf('.') - 1) % 4] as number;
+      if (unused === 0) continue;
+      spellings++;
+      const last = alphabet.indexOf(cookie.at(-1) as string);
+      expect((await sessions.load({ cookie })).get('pad')).toBe('x'.repeat(size));
+      for (let bits = 1; bits < 2 ** unused; bits++) {
+        const variant = cookie.slice(0, -1) + alphabet[last ^ bits];
+        expect((await sessions.load({ cookie: variant })).isNew, `${variant} opened`).toBe(true);
+      }
+    }
   });
 
   it('treats a tampered sealed cookie as no session', async () => {
@@ -69,10 +95,10 @@ describe('cookie-only sessions', () => {
 
   it('with a revocation store, refuses a cookie copied before logout or before login (CVE-2024-31999)', async () => {
     const time = clock();
-    const tombstones = new MemoryStore({ now: time.now });
+    const tombstones = memoryRevocationStore({ now: time.now });
     const sessions = createSessions({
       cookieOnly: true,
-      revocationStore: revocationStoreFrom(tombstones),
+      revocationStore: tombstones,
       secrets: [SECRET],
       now: time.now,
     });
@@ -103,6 +129,92 @@ describe('cookie-only sessions', () => {
     expect(setCookieOf((await sessions.commit(logout)).headers)).toMatch(/Max-Age=0/);
     time.advanceSeconds(601);
     expect((await sessions.load({ cookie: stolen })).isNew).toBe(true);
+  });
+
+  describe('a request in flight during a logout', () => {
+    /** Cookie-only sessions with a revocation store (`wrap`ped); `cookie` is logged in as ada. */
+    async function loggedIn(wrap = (store: RevocationStore): RevocationStore => store) {
+      const time = clock();
+      const revocationStore = wrap(memoryRevocationStore({ now: time.now }));
+      const sessions = createSessions({
+        cookieOnly: true,
+        revocationStore,
+        secrets: [SECRET],
+        now: time.now,
+        idleTimeoutSeconds: 600,
+      });
+      const session = await sessions.load({});
+      await session.login('ada');
+      const cookie = cookieOf((await sessions.commit(session)).headers) as string;
+      const logOut = async () => {
+        const logout = await sessions.load({ cookie });
+        await logout.destroy();
+        await sessions.commit(logout);
+      };
+      return { sessions, time, cookie, logOut };
+    }
+
+    it('with a revocation store, a save after the logout re-issues no cookie', async () => {
+      const { sessions, cookie, logOut } = await loggedIn();
+      const inFlight = await sessions.load({ cookie });
+      await logOut();
+      inFlight.set('theme', 'dark');
+      expect((await sessions.commit(inFlight)).headers).toEqual([]);
+      expect(inFlight.userId).toBeNull();
+    });
+
+    it('with a revocation store, a touch after the logout re-issues no cookie', async () => {
+      const { sessions, time, cookie, logOut } = await loggedIn();
+      time.advanceSeconds(120); // past the touch interval
+      const inFlight = await sessions.load({ cookie });
+      await logOut();
+      expect((await sessions.commit(inFlight)).headers).toEqual([]);
+    });
+
+    it('with a revocation store, a regenerate after the logout mints no new session', async () => {
+      const { sessions, cookie, logOut } = await loggedIn();
+      const inFlight = await sessions.load({ cookie });
+      await logOut();
+      await inFlight.regenerate();
+      expect(inFlight.userId).toBeNull();
+      expect((await sessions.commit(inFlight)).headers).toEqual([]);
+    });
+
+    it('with a revocation store, a logout landing between a regenerate’s check and its revocation wins', async () => {
+      let landLogout: (() => Promise<void>) | undefined;
+      const racing = (revocations: RevocationStore): RevocationStore => ({
+        revoke: (id, until) => revocations.revoke(id, until),
+        // The regenerate's check says "not revoked"; the logout lands right after it.
+        async isRevoked(id) {
+          const revoked = await revocations.isRevoked(id);
+          const logout = landLogout;
+          landLogout = undefined;
+          await logout?.();
+          return revoked;
+        },
+      });
+      const setup = await loggedIn(racing);
+      const inFlight = await setup.sessions.load({ cookie: setup.cookie });
+      landLogout = setup.logOut;
+      await inFlight.regenerate();
+      expect(inFlight.userId).toBeNull();
+      expect((await setup.sessions.commit(inFlight)).headers).toEqual([]);
+    });
+
+    it('without a revocation store, a save after the logout re-issues the logged-in cookie (documented)', async () => {
+      const { sessions } = cookieOnly();
+      const session = await sessions.load({});
+      await session.login('ada');
+      const cookie = cookieOf((await sessions.commit(session)).headers);
+      const inFlight = await sessions.load({ cookie });
+      const logout = await sessions.load({ cookie });
+      await logout.destroy();
+      expect(setCookieOf((await sessions.commit(logout)).headers)).toMatch(/Max-Age=0/);
+      inFlight.set('theme', 'dark');
+      const reissued = cookieOf((await sessions.commit(inFlight)).headers);
+      // Whichever response the browser receives last wins: this one logs it back in.
+      expect((await sessions.load({ cookie: reissued })).userId).toBe('ada');
+    });
   });
 
   it('opens cookies sealed under an old key and re-seals them under the current one', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KeyRing, sha256 } from '../src/crypto.js';
+import { fromBase64Url, KeyRing, sha256, toBase64Url } from '../src/crypto.js';
+import { csrfToken, verifyCsrfToken } from '../src/csrf.js';
+import { createSessions, MemoryStore } from '../src/index.js';
 import { OLD_SECRET, SECRET } from './helpers.js';
 
 describe('crypto on Node and on Web Crypto alone', () => {
@@ -32,6 +34,35 @@ describe('crypto on Node and on Web Crypto alone', () => {
         signature.slice(0, -1) + alphabet[last ^ 1],
       ),
     ).toBe(-1);
+  });
+
+  it('decodes only the canonical base64url spelling, whatever the length', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (let length = 0; length < 8; length++) {
+      const bytes = new Uint8Array(length).fill(0xa5);
+      const text = toBase64Url(bytes);
+      expect(fromBase64Url(text)).toEqual(bytes);
+      // Every other last character that decodes to the same bytes (2 or 4 unused bits) is refused.
+      const last = alphabet.indexOf(text.at(-1) ?? 'A');
+      const unused = [0, 0, 4, 2][text.length % 4] as number;
+      for (let bits = 1; bits < 2 ** unused; bits++) {
+        expect(fromBase64Url(text.slice(0, -1) + alphabet[last ^ bits])).toBeNull();
+      }
+    }
+  });
+
+  it('verifies a CSRF token under its canonical spelling only', async () => {
+    const sessions = createSessions({ store: new MemoryStore(), secrets: [SECRET] });
+    const session = await sessions.load({});
+    const token = csrfToken(session);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const unused = [0, 0, 4, 2][token.length % 4] as number;
+    expect(unused).toBeGreaterThan(0);
+    expect(verifyCsrfToken(session, token)).toBe(true);
+    const last = alphabet.indexOf(token.at(-1) as string);
+    for (let bits = 1; bits < 2 ** unused; bits++) {
+      expect(verifyCsrfToken(session, token.slice(0, -1) + alphabet[last ^ bits])).toBe(false);
+    }
   });
 
   it('hashes identically on both paths', async () => {

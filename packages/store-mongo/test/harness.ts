@@ -25,6 +25,7 @@ export function openTestDb<Client extends TestClient>(createClient: CreateClient
     server,
     client,
     db,
+    name,
     async dispose(): Promise<void> {
       await db.dropDatabase();
       await client.close();

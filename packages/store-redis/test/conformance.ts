@@ -1,7 +1,17 @@
-import { runStoreConformance, type StoreSuite } from '@coatcheck/store-test-suite';
+import { type PeerProcess, runStoreConformance, type StoreSuite } from '@coatcheck/store-test-suite';
+import { typeScriptExecArgv } from '@coatcheck/test-utils';
 import { expect, it } from 'vitest';
 import { createRedisStore, type RedisClientLike, type RedisSessionStore } from '../src/index.js';
-import { deleteKeysWithPrefix, newId, randomPrefix, record, type ScanningClient } from './helpers.js';
+import {
+  clusterSeeds,
+  deleteKeysWithPrefix,
+  newId,
+  randomPrefix,
+  record,
+  type ScanningClient,
+  standaloneUrl,
+} from './helpers.js';
+import type { RacePeerArgs } from './race-peer-store.js';
 
 /** A client as these tests use it, whichever the ioredis version: the store's commands and a few more. */
 interface TestClient extends RedisClientLike {
@@ -30,22 +40,30 @@ export function runRedisConformance(driver: string, connect: Connect): void {
       await deleteKeysWithPrefix(standalone, standalonePrefix);
       await standalone.quit();
     },
+    peerProcess: () => racePeer({ prefix: standalonePrefix, server: standaloneUrl }),
     additionalTests: (suite) => keyLayoutCases(suite, () => standalone),
   });
 
   let cluster: TestClient;
+  const clusterPrefix = randomPrefix();
   runStoreConformance({
     name: `Redis store (${driver}, cluster)`,
     createStore: () => {
       // Cluster nodes are thrown away after the run, so their keys need no cleanup.
       cluster = connect.cluster();
-      return createRedisStore(cluster, { prefix: randomPrefix() });
+      return createRedisStore(cluster, { prefix: clusterPrefix });
     },
     dispose: async () => {
       await cluster.quit();
     },
+    peerProcess: () => racePeer({ prefix: clusterPrefix, server: clusterSeeds() }),
     additionalTests: (suite) => keyLayoutCases(suite, () => cluster),
   });
+}
+
+/** The race cases' other side: another process, with its own ioredis 5 client on the same keys. */
+function racePeer(args: RacePeerArgs): PeerProcess {
+  return { module: new URL('./race-peer-store.ts', import.meta.url), args, execArgv: typeScriptExecArgv() };
 }
 
 /** What the README says Redis holds, on each ioredis version and topology. */

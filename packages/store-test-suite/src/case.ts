@@ -1,4 +1,5 @@
 import type { SessionStore } from '@coatcheck/core/store';
+import type { RacePeer } from './peer.js';
 
 /** The optional parts of the store contract; a case that needs one is skipped, saying so, without it. */
 export type Capability = 'userIndex' | 'deleteExpired';
@@ -15,14 +16,22 @@ export interface CaseContext {
   store: StoreUnderTest;
   /** The `concurrentWriters` option. */
   writers: number;
+  /** The `raceTrials` option. */
+  trials: number;
+  /** The suite's `name`, for what a case prints. */
+  suiteName: string;
+  /** The other side of the race cases, started on first use: a child process with `peerProcess`. */
+  peer(): Promise<RacePeer>;
 }
 
 /** One case of the contract. Cases are keyed by a stable name, `<group>/<case>`, which `skip` refers to. */
 export interface CaseDefinition {
-  /** The test's title; a function of the writer count for the concurrency cases. */
-  title: string | ((writers: number) => string);
+  /** The test's title; a function of the options for the cases whose size they set. */
+  title: string | ((sizes: { writers: number; trials: number }) => string);
   /** The optional part of the contract the case exercises. */
   needs?: Capability;
+  /** The case's own timeout, for the long ones. @default vitest's `testTimeout` */
+  timeoutMs?: number;
   run(context: CaseContext): Promise<void>;
 }
 

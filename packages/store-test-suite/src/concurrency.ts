@@ -6,7 +6,7 @@ import { makeRecord, newId, newUserId } from './fixtures.js';
 /** Many requests of one session at once (`concurrentWriters` of them): exactly one wins, nothing is lost. */
 export const concurrencyCases = {
   'concurrency/racing-creates': {
-    title: (writers) => `creates a record exactly once when ${writers} creates of one id race`,
+    title: ({ writers }) => `creates a record exactly once when ${writers} creates of one id race`,
     async run({ store, writers }) {
       const id = newId();
       const results = await Promise.all(
@@ -18,7 +18,7 @@ export const concurrencyCases = {
   },
 
   'concurrency/racing-replaces': {
-    title: (writers) => `lets exactly one of ${writers} concurrent writers of one version win`,
+    title: ({ writers }) => `lets exactly one of ${writers} concurrent writers of one version win`,
     async run({ store, writers }) {
       const id = newId();
       await store.create(id, makeRecord({ data: { winner: null } }));
@@ -33,7 +33,7 @@ export const concurrencyCases = {
   },
 
   'concurrency/read-modify-write-loops': {
-    title: (writers) => `loses no increment from ${writers} concurrent read-modify-write loops`,
+    title: ({ writers }) => `loses no increment from ${writers} concurrent read-modify-write loops`,
     async run({ store, writers }) {
       const id = newId();
       await store.create(id, makeRecord({ data: { count: 0 } }));
@@ -57,7 +57,7 @@ export const concurrencyCases = {
   },
 
   'concurrency/racing-indexed-creates': {
-    title: (writers) => `indexes all of ${writers} sessions a user creates concurrently`,
+    title: ({ writers }) => `indexes all of ${writers} sessions a user creates concurrently`,
     needs: 'userIndex',
     async run({ store, writers }) {
       const user = newUserId();

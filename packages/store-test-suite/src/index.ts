@@ -4,11 +4,14 @@ import type { Capability, CaseDefinition, StoreUnderTest } from './case.js';
 import { compareAndSetCases } from './compare-and-set.js';
 import { concurrencyCases } from './concurrency.js';
 import { expiryCases } from './expiry.js';
+import { inProcessPeer, type PeerProcess, processPeer, type RacePeer } from './peer.js';
+import { raceCases } from './races.js';
 import { recordCases } from './records.js';
 import { touchCases } from './touch.js';
 import { userIndexCases } from './user-index.js';
 
 export { makeRecord, newId } from './fixtures.js';
+export type { PeerProcess } from './peer.js';
 
 const GROUPS = [
   ['records', recordCases],
@@ -17,6 +20,7 @@ const GROUPS = [
   ['expiry', expiryCases],
   ['per-user index', userIndexCases],
   ['concurrency', concurrencyCases],
+  ['revocation races', raceCases],
 ] as const;
 
 /** The name of a conformance case, `<group>/<case>`, as test titles end with and `skip` takes it. */
@@ -26,7 +30,8 @@ export type ConformanceCase =
   | keyof typeof touchCases
   | keyof typeof expiryCases
   | keyof typeof userIndexCases
-  | keyof typeof concurrencyCases;
+  | keyof typeof concurrencyCases
+  | keyof typeof raceCases;
 
 const CASES = new Map<string, CaseDefinition>(GROUPS.flatMap(([, cases]) => Object.entries(cases)));
 
@@ -59,6 +64,22 @@ export interface StoreConformanceOptions<Store extends SessionStore = SessionSto
    * @default 20
    */
   concurrentWriters?: number;
+  /**
+   * How many trials each race case runs (a revocation racing a stolen session that keeps moving to new
+   * tokens); every one must end with the stolen session gone.
+   * @default 200
+   */
+  raceTrials?: number;
+  /**
+   * Runs the other side of each race case in a child process with a store of its own, as a second server
+   * would: a function (called after `createStore`) returning the module that builds that store, the
+   * arguments that make it reach the same records, and Node options to load it with. See `PeerProcess`.
+   * Without it the other side is a second Coatcheck instance in this process, on the same store — the
+   * right choice for a store that cannot be shared between processes, or whose backend is only atomic on
+   * one connection.
+   * @default none (both sides in this process)
+   */
+  peerProcess?: (store: Store) => PeerProcess | Promise<PeerProcess>;
   /**
    * Cases not to run, by name (the end of each test title, e.g. `'concurrency/racing-creates'`), each with
    * the reason, which is printed and shown as the skip note. A skipped case is a guarantee the store does
@@ -102,12 +123,20 @@ export interface StoreSuite<Store extends SessionStore = SessionStore> {
 export function runStoreConformance<Store extends SessionStore>(
   options: StoreConformanceOptions<Store>,
 ): void {
-  const { name, writers, skip } = checkOptions(options);
+  const { name, writers, trials, skip } = checkOptions(options);
 
   describe(`${name} — store contract`, () => {
     let store: Store | undefined;
     /** Why each optional part of the contract is skipped, for the parts the store lacks. */
     const lacking = new Map<Capability, string>();
+    let peer: Promise<RacePeer> | undefined;
+    const startPeer = (): Promise<RacePeer> => {
+      const started = store as Store;
+      peer ??= options.peerProcess
+        ? Promise.resolve(options.peerProcess(started)).then(processPeer)
+        : Promise.resolve(inProcessPeer(started));
+      return peer;
+    };
 
     beforeAll(async () => {
       store = await options.createStore();
@@ -122,6 +151,7 @@ export function runStoreConformance<Store extends SessionStore>(
       }
     });
     afterAll(async () => {
+      await (await peer?.catch(() => undefined))?.close();
       if (store === undefined) return;
       await store.close?.();
       await options.dispose?.(store);
@@ -129,21 +159,32 @@ export function runStoreConformance<Store extends SessionStore>(
 
     for (const [group, cases] of GROUPS) {
       describe(group, () => {
-        for (const [caseName, { title, needs, run }] of Object.entries(cases) as Array<
+        for (const [caseName, { title, needs, timeoutMs, run }] of Object.entries(cases) as Array<
           [ConformanceCase, CaseDefinition]
         >) {
-          const fullTitle = `${typeof title === 'function' ? title(writers) : title} (${caseName})`;
+          const sizes = { writers, trials };
+          const fullTitle = `${typeof title === 'function' ? title(sizes) : title} (${caseName})`;
           const reason = skip[caseName];
           if (reason !== undefined) {
             logSkip(name, [caseName], reason);
             it(fullTitle, (context) => context.skip(reason));
             continue;
           }
-          it(fullTitle, async (context) => {
-            const absent = needs && lacking.get(needs);
-            if (absent) context.skip(absent);
-            await run({ store: store as StoreUnderTest, writers });
-          });
+          it(
+            fullTitle,
+            async (context) => {
+              const absent = needs && lacking.get(needs);
+              if (absent) context.skip(absent);
+              await run({
+                store: store as StoreUnderTest,
+                writers,
+                trials,
+                suiteName: name,
+                peer: startPeer,
+              });
+            },
+            timeoutMs,
+          );
         }
       });
     }
@@ -168,9 +209,9 @@ export function runStoreConformance<Store extends SessionStore>(
 
 function checkOptions<Store extends SessionStore>(
   options: StoreConformanceOptions<Store>,
-): { name: string; writers: number; skip: Partial<Record<string, string>> } {
+): { name: string; writers: number; trials: number; skip: Partial<Record<string, string>> } {
   if (typeof options !== 'object' || options === null) invalidOption('options', 'must be an object');
-  const { name, createStore, dispose, additionalTests } = options;
+  const { name, createStore, dispose, additionalTests, peerProcess } = options;
   if (typeof name !== 'string' || name.trim() === '') invalidOption('name', 'must be a non-empty string');
   if (typeof createStore !== 'function')
     invalidOption('createStore', 'must be a function returning the store');
@@ -182,6 +223,13 @@ function checkOptions<Store extends SessionStore>(
   if (!Number.isInteger(writers) || writers < 2) {
     invalidOption('concurrentWriters', `must be an integer of at least 2 (got ${String(writers)})`);
   }
+  const trials = options.raceTrials ?? 200;
+  if (!Number.isInteger(trials) || trials < 1) {
+    invalidOption('raceTrials', `must be an integer of at least 1 (got ${String(trials)})`);
+  }
+  if (peerProcess !== undefined && typeof peerProcess !== 'function') {
+    invalidOption('peerProcess', 'must be a function returning { module, args?, execArgv? }');
+  }
   const skip: Partial<Record<string, string>> = options.skip ?? {};
   if (typeof skip !== 'object' || skip === null) invalidOption('skip', 'must be an object of case names');
   for (const [caseName, reason] of Object.entries(skip)) {
@@ -190,7 +238,7 @@ function checkOptions<Store extends SessionStore>(
       invalidOption('skip', `must give a reason for skipping ${JSON.stringify(caseName)}`);
     }
   }
-  return { name, writers, skip };
+  return { name, writers, trials, skip };
 }
 
 function logSkip(name: string, caseNames: readonly string[], why: string): void {

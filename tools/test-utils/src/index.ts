@@ -18,3 +18,4 @@ export {
 } from './prisma-client.js';
 export { RedisTestCluster } from './redis-cluster.js';
 export { sqliteUnavailableReason } from './sqlite.js';
+export { typeScriptExecArgv } from './typescript-child.js';

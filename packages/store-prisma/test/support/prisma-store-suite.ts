@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createSessions, type SessionEvent } from '@coatcheck/core';
 import { makeRecord, newId, runStoreConformance } from '@coatcheck/store-test-suite';
+import { typeScriptExecArgv } from '@coatcheck/test-utils';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   applySchema,
@@ -10,6 +11,7 @@ import {
 } from '../../src/index.js';
 import { describeTable } from './catalog.js';
 import { MODEL_FILES, type ModelField, readModel } from './model.js';
+import type { RacePeerArgs } from './race-peer-store.js';
 import type { Provider, TestDatabase } from './test-database.js';
 
 const SECRET = 'store-prisma-test-secret-0123456789abcdef';
@@ -27,7 +29,16 @@ export function runPrismaStoreSuite(name: string, open: () => Promise<TestDataba
     await database?.dispose();
   });
 
-  runStoreConformance({ name, createStore: () => createPrismaStore(database.prisma) });
+  runStoreConformance({
+    name,
+    createStore: () => createPrismaStore(database.prisma),
+    // The race cases' other side: another process, with its own client on the same tables.
+    peerProcess: () => ({
+      module: new URL('./race-peer-store.ts', import.meta.url),
+      args: { provider: database.provider, location: database.location } satisfies RacePeerArgs,
+      execArgv: typeScriptExecArgv(),
+    }),
+  });
 
   describe(`${name} — the shipped model and SQL agree`, () => {
     for (const file of MODEL_FILES) {

@@ -6,11 +6,16 @@ import { PrismaClient } from '../../generated/sqlite/client/client.js';
 import { applySchema } from '../../src/index.js';
 import type { TestDatabase } from './test-database.js';
 
+/** A client of its own on the run's database `file`. */
+export function connectSqlite(file: string): PrismaClient {
+  return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
+}
+
 /** A database file in a fresh temporary folder. */
 export async function openSqlite(): Promise<TestDatabase> {
   const folder = await mkdtemp(join(tmpdir(), 'coatcheck-prisma-'));
   const file = join(folder, 'sessions.db');
-  const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
+  const prisma = connectSqlite(file);
   await applySchema(prisma, 'sqlite', { auditLog: true });
   return {
     provider: 'sqlite',
