@@ -191,31 +191,74 @@ type LateChange = (opened: { report(error: unknown): void }) => void;
 type Original = (this: ServerResponse, ...args: unknown[]) => unknown;
 
 /**
- * Commits at the first header-sending call (`writeHead`, `write`, `end`, `flushHeaders`). With nothing
- * to save, the session's headers are written there and the call goes straight through. Otherwise that
- * call and every later one are held, and replayed in order once the session is saved: express-session
- * only defers `end` and lets earlier writes send the headers before its save; here nothing escapes before
- * the commit. The wrappers stay installed (pass-through afterwards), so middleware that wrapped them later
- * keeps working. What the session still has to save when the response has finished, `lateChange` hears of.
+ * Commits at the first header-sending call. While the session has nothing to save, only `writeHead` is
+ * hooked — `write`, `end` and `flushHeaders` all call it before anything goes out — and the session's
+ * headers are added there, so a request that changes nothing passes straight through, nothing held, no
+ * extra async step. Once the session has something to commit (due at load, or at its first change), the
+ * response is held: see {@link holdUntilCommitted}. What the session still has to save when the response
+ * has finished, `lateChange` hears of.
  */
 function commitBeforeHeaders<Data extends CoreSessionData>(
   res: ServerResponse,
   opened: OpenedSession<Data, ExpressRequest, ServerResponse>,
   lateChange: LateChange,
 ): void {
+  const writeHead = res.writeHead as Original;
+  let held: HeldResponse | null = null;
+  let headersWritten = false;
+  let watchingFinish = false;
+  if (opened.isDue()) held = holdUntilCommitted(res, opened, writeHead);
+  opened.onChange(() => {
+    if (held === null ? !headersWritten : held.phase() === 'open') {
+      held ??= holdUntilCommitted(res, opened, writeHead);
+      return;
+    }
+    // The cookie went out with the headers (or the commit is under way), so this change can no longer be
+    // committed; losing it silently would hide the bug. It may still be saved with `await save()`, so the
+    // verdict waits for the response to finish. (After a failed commit changes are pending too, but that
+    // was reported.)
+    if (watchingFinish) return;
+    watchingFinish = true;
+    res.once('finish', () => {
+      if (opened.isDue() && held?.phase() !== 'failed') lateChange(opened);
+    });
+  });
+  // The hook stays installed (pass-through afterwards) rather than being restored, so middleware that
+  // wrapped `writeHead` after it keeps working.
+  res.writeHead = function coatcheckWriteHead(this: ServerResponse, ...args: unknown[]) {
+    if (held) return held.writeHead(args);
+    if (headersWritten) return writeHead.apply(this, args);
+    headersWritten = true;
+    // Nothing to save: the session's headers are written now, synchronously. (Every change reaches
+    // onChange above, so the commit has no promise here; were it ever to, its error is still reported.)
+    const call = foldWriteHeadHeaders(res, args);
+    opened.commit(res)?.catch((error: unknown) => opened.report(error));
+    return writeHead.apply(this, call);
+  } as ServerResponse['writeHead'];
+}
+
+/**
+ * Holds the response until the session is saved: the first header-sending call (`writeHead`, `write`,
+ * `end`, `flushHeaders`) starts the commit, and that call and every later one are held and replayed in
+ * order once the session is saved; if the save fails, the app's response is replaced by the error reply.
+ * express-session only defers `end` and lets earlier writes send the headers before its save; here
+ * nothing escapes before the commit. The wrappers stay installed (pass-through afterwards), so middleware
+ * that wrapped them later keeps working.
+ * @param writeHead the `writeHead` under the caller's hook, which routes its calls here.
+ */
+function holdUntilCommitted<Data extends CoreSessionData>(
+  res: ServerResponse,
+  opened: OpenedSession<Data, ExpressRequest, ServerResponse>,
+  writeHead: Original,
+): HeldResponse {
   const original = {
-    writeHead: res.writeHead,
+    writeHead,
     write: res.write,
     end: res.end,
     flushHeaders: res.flushHeaders,
   } as Record<ResponseMethod, Original>;
   let phase: 'open' | 'committing' | 'released' | 'failed' = 'open';
   const held: Array<[ResponseMethod, unknown[]]> = [];
-  // The cookie went out with the headers, so nothing changed since can be committed; losing it silently
-  // would hide the bug. (After a failed commit the changes are pending too, but that was reported.)
-  res.once('finish', () => {
-    if (phase === 'released' && opened.isDue()) lateChange(opened);
-  });
 
   const release = () => {
     phase = 'released';
@@ -243,38 +286,50 @@ function commitBeforeHeaders<Data extends CoreSessionData>(
     phase = 'failed';
   };
 
-  const hold =
-    (method: ResponseMethod) =>
-    (...args: unknown[]): unknown => {
-      if (phase === 'released') return original[method].apply(res, args);
-      if (phase === 'open') {
-        // Headers passed to writeHead go in first, as Node would set them (and throw on a bad one, in the
-        // app's call), so the session's are added on top of them.
-        const call = method === 'writeHead' ? foldWriteHeadHeaders(res, args) : args;
-        const pending = opened.commit(res);
-        if (!pending) {
-          phase = 'released';
-          return original[method].apply(res, call);
-        }
-        phase = 'committing';
-        held.push([method, call]);
-        // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
-        Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
-        pending.then(release, fail).catch((error: unknown) => {
-          // A replayed call threw where Node would have thrown in the handler: end the connection rather
-          // than leave it hanging or half written.
-          opened.report(error);
-          res.destroy(error instanceof Error ? error : undefined);
-        });
-      } else if (phase === 'committing') held.push([method, args]);
-      // After a failed commit the error response is out: what the app still writes is dropped, not an error.
-      return method === 'write' ? false : method === 'flushHeaders' ? undefined : res;
-    };
+  const call = (method: ResponseMethod, args: unknown[]): unknown => {
+    if (phase === 'released') return original[method].apply(res, args);
+    if (phase === 'open') {
+      // Headers passed to writeHead go in first, as Node would set them (and throw on a bad one, in the
+      // app's call), so the session's are added on top of them.
+      const callArgs = method === 'writeHead' ? foldWriteHeadHeaders(res, args) : args;
+      const pending = opened.commit(res);
+      if (!pending) {
+        phase = 'released';
+        return original[method].apply(res, callArgs);
+      }
+      phase = 'committing';
+      held.push([method, callArgs]);
+      // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
+      Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
+      pending.then(release, fail).catch((error: unknown) => {
+        // A replayed call threw where Node would have thrown in the handler: end the connection rather
+        // than leave it hanging or half written.
+        opened.report(error);
+        res.destroy(error instanceof Error ? error : undefined);
+      });
+    } else if (phase === 'committing') held.push([method, args]);
+    // After a failed commit the error response is out: what the app still writes is dropped, not an error.
+    return method === 'write' ? false : method === 'flushHeaders' ? undefined : res;
+  };
 
-  res.writeHead = hold('writeHead') as ServerResponse['writeHead'];
-  res.write = hold('write') as ServerResponse['write'];
-  res.end = hold('end') as ServerResponse['end'];
-  res.flushHeaders = hold('flushHeaders') as ServerResponse['flushHeaders'];
+  res.write = function coatcheckWrite(...args: unknown[]) {
+    return call('write', args);
+  } as ServerResponse['write'];
+  res.end = function coatcheckEnd(...args: unknown[]) {
+    return call('end', args);
+  } as ServerResponse['end'];
+  res.flushHeaders = function coatcheckFlushHeaders() {
+    call('flushHeaders', []);
+  };
+  return { writeHead: (args) => call('writeHead', args), phase: () => phase };
+}
+
+/** A response held by {@link holdUntilCommitted}. */
+interface HeldResponse {
+  /** What the `writeHead` hook calls. */
+  writeHead(args: unknown[]): unknown;
+  /** `open` until the first header-sending call, `committing` until saved, then `released` or `failed`. */
+  phase(): 'open' | 'committing' | 'released' | 'failed';
 }
 
 /** Applies the headers argument of `writeHead` the way Node does, and returns the call without it. */

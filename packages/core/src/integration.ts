@@ -269,18 +269,13 @@ export function sessionPipeline<Data extends SessionData, Req, Res>(
 }
 
 /**
- * The {@link OpenedSession} of every session a pipeline opened: the guards are handed only the session,
- * and report its errors through it, to `onError` or the framework's log like the pipeline's own.
- */
-const openedSessions = new WeakMap<Session<SessionData>, { report(error: unknown): void }>();
-
-/**
- * Reports an error of `session`'s request where its pipeline reports; to the console for a session that
- * no pipeline opened (one from `sessions.load()` handed to the Fetch guard).
+ * Reports an error of `session`'s request where the pipeline that opened it reports (the guards are handed
+ * only the session); to the console for a session no pipeline opened (one from `sessions.load()` handed
+ * to the Fetch guard).
  */
 function reportFor(session: Session<SessionData>, error: unknown): void {
-  const owner = openedSessions.get(session);
-  if (owner) owner.report(error);
+  const { reporter } = internalsOf(session);
+  if (reporter) reporter.report(error);
   else console.error(error);
 }
 
@@ -296,8 +291,9 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
     this.#pipeline = pipeline;
     this.#request = request;
     this.session = session;
-    this.#carried = sessionIsStored(session);
-    openedSessions.set(session, this);
+    const state = internalsOf(session);
+    this.#carried = state.record !== null;
+    state.reporter = this;
   }
 
   /**
@@ -320,6 +316,14 @@ export class OpenedSession<Data extends SessionData, Req, Res> {
   /** `true` when committing has work to do: changes to save, a touch due, a cookie to set or clear. */
   isDue(): boolean {
     return commitIsDue(this.session);
+  }
+
+  /**
+   * Calls `listener` whenever the session gets something to commit (a change, a login, a regenerate, a
+   * destroy), for an integration that holds the response only once it has to.
+   */
+  onChange(listener: () => void): void {
+    internalsOf(this.session).onChange = listener;
   }
 
   /**

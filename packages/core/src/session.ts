@@ -72,6 +72,13 @@ export interface SessionState {
    * manager and the integrations read the state directly, so their reads do not count.
    */
   wasRead: boolean;
+  /**
+   * Called whenever the session gets something to commit (a change, a login, a regenerate, a destroy): an
+   * integration hooks the response only once there is something to hold it for. `null` when none listens.
+   */
+  onChange: (() => void) | null;
+  /** Where errors of this session's request are reported (the integration that opened it); `null` for none. */
+  reporter: { report(error: unknown): void } | null;
 }
 
 /** The state of a session before anything is known about it. */
@@ -86,6 +93,8 @@ export function emptyState(client: SessionState['client']): SessionState {
     needsTouch: false,
     client,
     wasRead: false,
+    onChange: null,
+    reporter: null,
   };
 }
 
@@ -271,11 +280,13 @@ export class Session<Data extends SessionData = SessionData> {
    * what you can before calling it.
    */
   login(userId: string, client?: ClientInfo): Promise<void> {
+    this.#state.onChange?.();
     return this.#engine.login(this.#state, userId, client);
   }
 
   /** Issues a new token for the same session (e.g. after a role change); the old record is deleted. */
   regenerate(): Promise<void> {
+    this.#state.onChange?.();
     return this.#engine.regenerate(this.#state);
   }
 
@@ -285,6 +296,7 @@ export class Session<Data extends SessionData = SessionData> {
    * reaches the user.
    */
   destroy(): Promise<void> {
+    this.#state.onChange?.();
     return this.#engine.destroy(this.#state);
   }
 
@@ -342,6 +354,7 @@ export function writeInternal(state: SessionState, key: string, value: unknown):
 function recordChange(state: SessionState, mutation: Mutation): void {
   setData(state, applyMutations(state.data, [mutation]));
   state.mutations.push(mutation);
+  state.onChange?.();
 }
 
 /** Applies recorded mutations, in order, to a copy of `base`. */

@@ -308,6 +308,45 @@ for (const [name, createApp] of versions) {
       expect(changed.setCookies).toHaveLength(1);
     });
 
+    it('works under middleware that wraps the response after it (compression-style), changed or not', async () => {
+      const app = createApp();
+      app.use(sessionMiddleware(createCartSessions()));
+      // What compression does: later middleware that wraps writeHead, write and end to transform the body.
+      app.use((_req, res, next) => {
+        const { writeHead, write, end } = res;
+        const upper = (chunk: unknown) => (typeof chunk === 'string' ? chunk.toUpperCase() : chunk);
+        res.writeHead = function (this: typeof res, ...args: unknown[]) {
+          this.setHeader('x-wrapped', 'yes');
+          return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
+        } as typeof res.writeHead;
+        res.write = function (this: typeof res, chunk: unknown, ...rest: unknown[]) {
+          return (write as (...a: unknown[]) => boolean).call(this, upper(chunk), ...rest);
+        } as typeof res.write;
+        res.end = function (this: typeof res, chunk: unknown, ...rest: unknown[]) {
+          return (end as (...a: unknown[]) => typeof res).call(this, upper(chunk), ...rest);
+        } as typeof res.end;
+        next();
+      });
+      app.get('/page', (req, res) => {
+        if (req.query.change === '1') req.session.update((data) => ({ ...data, cart: ['pear'] }));
+        res.setHeader('Content-Type', 'text/plain');
+        res.write('cart: ');
+        res.end(JSON.stringify(req.session.get('cart') ?? []));
+      });
+      harness = await serveExpress(app);
+
+      const first = await harness.send('/page?change=1');
+      expect(first.text).toBe('CART: ["PEAR"]');
+      expect(first.headers.get('x-wrapped')).toBe('yes');
+      expect(first.setCookies).toHaveLength(1);
+      const cookie = cookieFrom(first);
+      const unchanged = await harness.send('/page', { cookie });
+      expect(unchanged.text).toBe('CART: ["PEAR"]');
+      expect(unchanged.headers.get('x-wrapped')).toBe('yes');
+      expect(unchanged.headers.get('vary')).toBe('Cookie');
+      expect(unchanged.setCookies).toEqual([]);
+    });
+
     it('records the client ip and user agent from Express', async () => {
       const store = new MemoryStore();
       const sessions = createSessions({ store, secrets: [SECRET] });
