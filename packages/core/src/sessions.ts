@@ -62,6 +62,13 @@ type EventFields<E = SessionEvent> = E extends unknown
   ? Omit<E, Exclude<keyof SessionEventBase, 'type' | 'previousSessionId' | 'detail'>>
   : never;
 
+/** Saves of one session that go into one write (see `Sessions.#save`). */
+interface WaitingSaves {
+  states: SessionState[];
+  /** Settles when their write has landed or failed. */
+  done: Promise<void>;
+}
+
 /** Fields of a record about to be created (the rest are derived). */
 type NewRecordFields = Pick<SessionRecord, 'userId' | 'authenticatedAt' | 'createdAt' | 'data'> & {
   absoluteExpiresAt?: number;
@@ -84,6 +91,16 @@ export class Sessions<Data extends SessionData = SessionData> {
   readonly #backend: RecordBackend;
   readonly #events = new SessionEvents();
   readonly #queue = new KeyedQueue();
+  /**
+   * Saves of a session waiting for its turn, by id: a save that arrives while another write of the same
+   * session is queued or in flight joins the next write instead of making its own.
+   */
+  readonly #waitingSaves = new Map<string, WaitingSaves>();
+  /**
+   * The record this process last wrote, by id, while more saves of it wait: their base, so that they do
+   * not conflict with a write they queued behind and re-read what this process just wrote.
+   */
+  readonly #lastWritten = new Map<string, SessionRecord>();
   readonly #devices: Devices;
   readonly #engine: SessionEngine;
 
@@ -261,14 +278,48 @@ export class Sessions<Data extends SessionData = SessionData> {
       return;
     }
     const id = state.id as string;
-    await this.#queue.run(id, () => this.#compareAndSet(state, id));
+    // A sealed cookie is each request's own copy: nothing to share a write with.
+    if (this.#backend.inCookie) return this.#queue.run(id, () => this.#compareAndSet([state], id));
+    const waiting = this.#waitingSaves.get(id);
+    if (waiting) {
+      if (!waiting.states.includes(state)) waiting.states.push(state);
+      return waiting.done;
+    }
+    const batch: WaitingSaves = { states: [state], done: Promise.resolve() };
+    this.#waitingSaves.set(id, batch);
+    batch.done = this.#queue.run(id, async () => {
+      // From here on, a new save of this session waits for the next turn.
+      this.#waitingSaves.delete(id);
+      try {
+        await this.#compareAndSet(batch.states, id);
+      } finally {
+        if (!this.#waitingSaves.has(id)) this.#lastWritten.delete(id);
+      }
+    });
+    return batch.done;
   }
 
-  async #compareAndSet(state: SessionState, id: string): Promise<void> {
-    let base = state.record as SessionRecord;
-    let data = state.data;
+  /**
+   * Writes the changes of `states`, all sessions of `id` from this process, in one compare-and-set: on
+   * the newest record known here (this process's own last write, or the newest any of them loaded), their
+   * changes applied in order. If another writer got there first, it re-reads and re-applies.
+   */
+  async #compareAndSet(states: SessionState[], id: string): Promise<void> {
+    let base = states[0]?.record as SessionRecord;
+    for (const state of states) {
+      if ((state.record as SessionRecord).version > base.version) base = state.record as SessionRecord;
+    }
+    base = this.#newestKnown(id, base) as SessionRecord;
     // Changes made while a write is in flight are not in it: they stay pending for the next save.
-    let applied = state.mutations.length;
+    let applied = states.map((state) => state.mutations.length);
+    const only = states.length === 1 ? states[0] : undefined;
+    let data =
+      only && only.record === base
+        ? only.data
+        : applyMutations(
+            base.data,
+            states.flatMap((state) => state.mutations),
+          );
     for (let attempt = 0; ; attempt++) {
       const now = this.#now();
       const next: SessionRecord = {
@@ -279,16 +330,24 @@ export class Sessions<Data extends SessionData = SessionData> {
         idleExpiresAt: this.#idleDeadline(base, now),
       };
       if (await this.#backend.replace(id, next, base.version)) {
-        state.record = next;
-        if (this.#backend.inCookie) state.cookie = 'set';
-        state.mutations = state.mutations.slice(applied);
-        state.needsTouch = false;
+        if (!this.#backend.inCookie) this.#lastWritten.set(id, next);
+        for (const [index, state] of states.entries()) {
+          const wasCurrent = state.record === base && state.data === data;
+          state.record = next;
+          if (this.#backend.inCookie) state.cookie = 'set';
+          state.mutations = state.mutations.slice(applied[index]);
+          state.needsTouch = false;
+          // What the request sees is now what was written, the other saves' changes included.
+          if (!wasCurrent) {
+            setData(state, state.mutations.length > 0 ? applyMutations(data, state.mutations) : data);
+          }
+        }
         return;
       }
       const latest = await this.#backend.get(id);
       if (!latest || isExpired(latest, this.#now())) {
-        // Destroyed or expired meanwhile: this request's changes die with it, nothing is resurrected.
-        this.#reset(state, false);
+        // Destroyed or expired meanwhile: these requests' changes die with it, nothing is resurrected.
+        for (const state of states) this.#reset(state, false);
         return;
       }
       if (attempt >= this.#options.maxConflictRetries) {
@@ -299,12 +358,14 @@ export class Sessions<Data extends SessionData = SessionData> {
       }
       await this.#emit(
         { type: 'conflict-retried', detail: `attempt ${attempt + 1}` },
-        { ...state, record: latest },
+        { ...(states[0] as SessionState), record: latest },
       );
       base = latest;
-      applied = state.mutations.length;
-      data = applyMutations(latest.data, state.mutations);
-      setData(state, data);
+      applied = states.map((state) => state.mutations.length);
+      data = applyMutations(
+        latest.data,
+        states.flatMap((state) => state.mutations),
+      );
       // Retries after the first back off with jitter so writers in other processes spread out.
       if (attempt > 0) await sleep(Math.random() * Math.min(100, 2 ** attempt * 5));
     }
@@ -375,12 +436,9 @@ export class Sessions<Data extends SessionData = SessionData> {
   ): Promise<void> {
     const previousId = state.id;
     const move = async () => {
-      // Cookie-only mode has no stored copy: the session's own record is the latest.
-      let latest = this.#backend.inCookie
-        ? state.record
-        : previousId
-          ? await this.#backend.get(previousId)
-          : null;
+      // The newest record known here stands in for a read (in cookie-only mode there is nothing else): the
+      // move's compare-and-set refuses it if the store has moved on since, and then it reads.
+      let latest = previousId ? this.#newestKnown(previousId, state.record) : null;
       for (let attempt = 0; ; attempt++) {
         const live = latest && !isExpired(latest, this.#now()) ? latest : null;
         const fields = fieldsFrom(live);
@@ -481,6 +539,12 @@ export class Sessions<Data extends SessionData = SessionData> {
     state.needsTouch = false;
     state.cookie = 'set';
     setData(state, state.mutations.length > 0 ? applyMutations(record.data, state.mutations) : record.data);
+  }
+
+  /** `record`, or this process's own later write of the session `id` if there is one. */
+  #newestKnown(id: string, record: SessionRecord | null): SessionRecord | null {
+    const written = this.#lastWritten.get(id);
+    return written && (!record || written.version > record.version) ? written : record;
   }
 
   #idleDeadline(record: Pick<SessionRecord, 'absoluteExpiresAt'>, now: number): number {

@@ -653,6 +653,67 @@ describe('no lost updates', () => {
     expect([...cart].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
+  it('saves concurrent changes to one session from one process without a conflict, a re-read or a write each', async () => {
+    const { wrapStore, calls } = counting();
+    const sessions = createSessions({ store: wrapStore(new MemoryStore()), secrets: [SECRET] });
+    const retried: SessionEvent[] = [];
+    sessions.on('conflict-retried', (e) => void retried.push(e));
+    const first = await sessions.load({});
+    first.set('cart', []);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    // Every request loaded the same version, as when 16 connections share one hot session.
+    const loaded = await Promise.all(Array.from({ length: 30 }, () => sessions.load({ cookie })));
+    calls.length = 0;
+    await Promise.all(
+      loaded.map((session, i) => {
+        session.update((data) => ({ ...data, cart: [...(data.cart as number[]), i] }));
+        return sessions.commit(session);
+      }),
+    );
+    const cart = (await sessions.load({ cookie })).get('cart') as number[];
+    expect([...cart].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(retried).toEqual([]);
+    // All 30 saves were waiting before the first write began, so they share it.
+    expect(calls.filter((c) => c === 'replace')).toEqual(['replace']);
+    expect(calls.filter((c) => c === 'get')).toEqual(['get']); // the final load above
+    // Each request's session now shows what was written, the others' changes included.
+    expect((loaded[3]?.get('cart') as number[]).length).toBe(30);
+  });
+
+  it('keeps a change made during a shared write pending for the next save', async () => {
+    const store = new MemoryStore();
+    let writing: (() => void) | undefined;
+    const gated = new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'replace') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: Parameters<MemoryStore['replace']>) => {
+          writing?.();
+          return target.replace(...args);
+        };
+      },
+    });
+    const sessions = createSessions({ store: gated, secrets: [SECRET] });
+    const first = await sessions.load({});
+    first.set('cart', []);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const [a, b] = await Promise.all([sessions.load({ cookie }), sessions.load({ cookie })]);
+    a?.update((data) => ({ cart: [...(data.cart as string[]), 'a'] }));
+    b?.update((data) => ({ cart: [...(data.cart as string[]), 'b'] }));
+    writing = () => {
+      writing = undefined;
+      b?.set('late', true);
+    };
+    await Promise.all([a?.save(), b?.save()]);
+    expect(b?.isDirty).toBe(true);
+    expect(b?.get('late')).toBe(true);
+    expect(a?.get('late')).toBeUndefined();
+    await b?.save();
+    const latest = await sessions.load({ cookie });
+    expect(latest.get('late')).toBe(true);
+    expect([...(latest.get('cart') as string[])].sort()).toEqual(['a', 'b']);
+  });
+
   it('loses no append between two processes sharing one store (no in-process queue to help)', async () => {
     const store = new MemoryStore();
     const processes = [

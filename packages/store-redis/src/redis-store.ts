@@ -13,6 +13,7 @@ import { recordFromHash, recordToHashFields } from './record-hash.js';
 import {
   ALL_SCRIPTS,
   CREATE,
+  CREATE_INDEXED,
   DELETE,
   DELETE_IF_OWNED,
   INDEX_ADD,
@@ -115,6 +116,11 @@ export function createRedisStore(
 /** See {@link RedisSessionStore}; only {@link createRedisStore} makes one. */
 class RedisStore implements RedisSessionStore {
   private readonly stopLoadingScripts: () => void;
+  /**
+   * `true` for a plain ioredis `Redis` (one server, or a primary and its replicas): every key is on it, so
+   * a script may touch two. A Cluster, or a client that does not say, gets one key per script.
+   */
+  private readonly singleNode: boolean;
 
   constructor(
     private readonly client: RedisClientLike,
@@ -122,6 +128,7 @@ class RedisStore implements RedisSessionStore {
     private readonly now: () => number,
   ) {
     this.stopLoadingScripts = keepScriptsLoaded(client, ALL_SCRIPTS);
+    this.singleNode = (client as { isCluster?: unknown }).isCluster === false;
   }
 
   async close(): Promise<void> {
@@ -136,10 +143,22 @@ class RedisStore implements RedisSessionStore {
     return `${this.prefix}user:${userId}`;
   }
 
-  /** One round trip (two when the record has a user: the index entry is written first). */
+  /**
+   * One round trip. On a Cluster, two when the record has a user: the index entry, in another slot, is
+   * written first.
+   */
   async create(id: string, record: SessionRecord): Promise<boolean> {
     const now = this.now();
     const ttlMs = ttlOf(record, now);
+    if (record.userId !== null && ttlMs > 0 && this.singleNode) {
+      const created = await runScript(
+        this.client,
+        CREATE_INDEXED,
+        [this.recordKey(id), this.userIndexKey(record.userId)],
+        [String(now), String(ttlMs), String(record.absoluteExpiresAt), id, ...recordToHashFields(record)],
+      );
+      return created === 1;
+    }
     if (record.userId !== null && ttlMs > 0) await this.index(record.userId, id, record, now);
     const created = await this.run(CREATE, this.recordKey(id), [
       String(now),

@@ -3,7 +3,8 @@ import type { RedisClientLike } from './client.js';
 
 /**
  * Every atomic step is one Lua script on exactly one key, so each runs on the node that owns that key's
- * slot and Redis Cluster needs no hash tags or cross-slot transactions. All scripts take the app's clock
+ * slot and Redis Cluster needs no hash tags or cross-slot transactions. The one exception,
+ * {@link CREATE_INDEXED}, runs only on a single node, where every key is local. All scripts take the app's clock
  * (`now`, epoch ms) as an argument and set relative TTLs from it, so a clock difference between the app
  * and Redis neither shortens nor lengthens sessions.
  *
@@ -57,6 +58,19 @@ local function writeRecord(key, ttl, argv, from)
   if #absent > 0 then redis.call('HDEL', key, unpack(absent)) end
   redis.call('PEXPIRE', key, ttl)
 end
+
+-- Adds or raises the user index entry of id (never lowers it), drops entries whose deadline has passed,
+-- and keeps the key alive exactly as long as its latest entry. false when the deadline has passed.
+local function indexAdd(key, now, deadline, id)
+  -- A dead entry would be pruned at once, possibly deleting the key under the script.
+  if deadline <= now then return false end
+  -- Add before pruning: the new entry is live, so pruning can never delete the key under the script.
+  redis.call('ZADD', key, 'GT', deadline, id)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local latest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  keepUntil(key, tonumber(latest[2]), now)
+  return true
+end
 `;
 
 function script(body: string): LuaScript {
@@ -72,6 +86,19 @@ function script(body: string): LuaScript {
 export const CREATE = script(`
 if isLive(KEYS[1], tonumber(ARGV[1])) then return 0 end
 writeRecord(KEYS[1], ARGV[2], ARGV, 3)
+return 1
+`);
+
+/**
+ * KEYS: record, its owner's user index. ARGV: now, ttlMs, absoluteExpiresAt, id, ...hash fields.
+ * {@link CREATE} and {@link INDEX_ADD} in one round trip, for a single node only (the two keys are in
+ * different Cluster slots). 1 = written, 0 = a live record is there (nothing written).
+ */
+export const CREATE_INDEXED = script(`
+local now = tonumber(ARGV[1])
+if isLive(KEYS[1], now) then return 0 end
+indexAdd(KEYS[2], now, tonumber(ARGV[3]), ARGV[4])
+writeRecord(KEYS[1], ARGV[2], ARGV, 5)
 return 1
 `);
 
@@ -134,15 +161,8 @@ return 0
  * alive exactly as long as its latest entry. 1 = indexed, 0 = the deadline has passed (nothing written).
  */
 export const INDEX_ADD = script(`
-local now = tonumber(ARGV[1])
--- A dead entry would be pruned at once, possibly deleting the key under the script.
-if tonumber(ARGV[2]) <= now then return 0 end
--- Add before pruning: the new entry is live, so pruning can never delete the key under the script.
-redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-keepUntil(KEYS[1], tonumber(latest[2]), now)
-return 1
+if indexAdd(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]) then return 1 end
+return 0
 `);
 
 /** KEYS: user index. ARGV: now. Drops entries whose deadline has passed and returns the remaining ids. */
@@ -155,6 +175,7 @@ return live
 /** Every script the store runs, for loading them all on a connection (see `preload.ts`). */
 export const ALL_SCRIPTS: readonly LuaScript[] = [
   CREATE,
+  CREATE_INDEXED,
   REPLACE,
   TOUCH,
   DELETE,
@@ -172,13 +193,14 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
 export async function runScript(
   client: RedisClientLike,
   { source, sha1 }: LuaScript,
-  key: string,
+  keys: string | readonly string[],
   args: readonly string[],
 ): Promise<unknown> {
+  const keyList = typeof keys === 'string' ? [keys] : keys;
   try {
-    return await client.evalsha(sha1, 1, key, ...args);
+    return await client.evalsha(sha1, keyList.length, ...keyList, ...args);
   } catch (error) {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(source, 1, key, ...args);
+    return client.eval(source, keyList.length, ...keyList, ...args);
   }
 }

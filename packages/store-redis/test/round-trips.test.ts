@@ -8,6 +8,7 @@ import { createRedisStore, type RedisSessionStore } from '../src/index.js';
 import {
   ALL_SCRIPTS,
   CREATE,
+  CREATE_INDEXED,
   DELETE,
   DELETE_IF_OWNED,
   INDEX_ADD,
@@ -77,6 +78,7 @@ type During = (action: () => Promise<unknown>) => Promise<string[][]>;
 async function expectFirstCallsOfEveryScriptCostOneRoundTrip(
   store: RedisSessionStore,
   during: During,
+  topology: 'single node' | 'cluster',
 ): Promise<void> {
   const anonymous = newId();
   const owned = newId();
@@ -95,8 +97,8 @@ async function expectFirstCallsOfEveryScriptCostOneRoundTrip(
       'create with a user',
       () => store.create(owned, record({ userId: user })),
       true,
-      ['evalsha', 'evalsha'],
-      [INDEX_ADD, CREATE],
+      topology === 'single node' ? ['evalsha'] : ['evalsha', 'evalsha'],
+      topology === 'single node' ? [CREATE_INDEXED] : [INDEX_ADD, CREATE],
     ],
     [
       'listByUser',
@@ -194,31 +196,30 @@ describe('round trips per operation (MONITOR)', () => {
     expect((await store.get(sessionIdOf(loggedIn) as string))?.data).toEqual({ n: 3 });
   });
 
-  it('a login request costs five round trips: read, re-read, index, create, retire the old record (compare-and-set)', async () => {
+  it('a login request costs two round trips: the new record with its index entry, then the old one retired (compare-and-set)', async () => {
     const anonymous = await sessions.load();
     anonymous.set('cart', ['apple']);
     const cookie = cookieOf((await sessions.commit(anonymous)).headers);
     const user = `user-${randomUUID()}`;
     let newId = '';
+    const session = await sessions.load({ cookie });
     const commands = await during(async () => {
-      const session = await sessions.load({ cookie });
       await session.login(user);
       await sessions.commit(session);
       newId = sessionIdOf(session) as string;
     });
     const oldId = sessionIdOf(anonymous) as string;
-    expect(names(commands)).toEqual(['hgetall', 'hgetall', 'evalsha', 'evalsha', 'evalsha']);
-    expect(scriptsRun(commands).slice(2)).toEqual([INDEX_ADD.sha1, CREATE.sha1, REPLACE.sha1]);
+    expect(names(commands)).toEqual(['evalsha', 'evalsha']);
+    expect(scriptsRun(commands)).toEqual([CREATE_INDEXED.sha1, REPLACE.sha1]);
     expect(commands.map((args) => args.find((arg) => arg.startsWith(prefix)))).toEqual([
-      store.recordKey(oldId),
-      store.recordKey(oldId),
-      store.userIndexKey(user),
       store.recordKey(newId),
       store.recordKey(oldId),
     ]);
+    expect(await store.listByUser(user)).toEqual([{ id: newId, record: expect.anything() }]);
+    expect((await sessions.load({ cookie })).userId).toBeNull();
   });
 
-  it('creating a logged-in record costs two round trips: the user index, then the record', async () => {
+  it('a logged-in record is created, with its index entry, in one round trip', async () => {
     const id = `id-${randomUUID()}`;
     const now = Date.now();
     const record = {
@@ -234,10 +235,29 @@ describe('round trips per operation (MONITOR)', () => {
       userAgent: null,
     };
     const commands = await during(() => store.create(id, record));
-    expect(names(commands)).toEqual(['evalsha', 'evalsha']);
-    expect(scriptsRun(commands)).toEqual([INDEX_ADD.sha1, CREATE.sha1]);
-    expect(commands[0]?.[3]).toBe(store.userIndexKey(record.userId));
-    expect(commands[1]?.[3]).toBe(store.recordKey(id));
+    expect(names(commands)).toEqual(['evalsha']);
+    expect(scriptsRun(commands)).toEqual([CREATE_INDEXED.sha1]);
+    expect(commands[0]?.slice(3, 5)).toEqual([store.recordKey(id), store.userIndexKey(record.userId)]);
+    expect(await store.listByUser(record.userId)).toEqual([{ id, record }]);
+  });
+
+  it('concurrent saves of one session from one process share one write: no conflict, no re-read', async () => {
+    const first = await sessions.load();
+    first.set('cart', []);
+    const cookie = cookieOf((await sessions.commit(first)).headers);
+    const loaded = await Promise.all(Array.from({ length: 16 }, () => sessions.load({ cookie })));
+    const commands = await during(() =>
+      Promise.all(
+        loaded.map((session, i) => {
+          session.update((data) => ({ cart: [...(data.cart as number[]), i] }));
+          return sessions.commit(session);
+        }),
+      ),
+    );
+    expect(names(commands)).toEqual(['evalsha']);
+    expect(scriptsRun(commands)).toEqual([REPLACE.sha1]);
+    const cart = (await sessions.load({ cookie })).get('cart') as number[];
+    expect([...cart].sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i));
   });
 
   it('a touch costs one round trip and does not send the data', async () => {
@@ -293,7 +313,11 @@ describe('the script cache (standalone)', () => {
       store ??= createRedisStore(client, { prefix: randomPrefix() });
       track(client, store);
 
-      await expectFirstCallsOfEveryScriptCostOneRoundTrip(store, (action) => log.during([client], action));
+      await expectFirstCallsOfEveryScriptCostOneRoundTrip(
+        store,
+        (action) => log.during([client], action),
+        'single node',
+      );
       expect(await cachedOn(admin)).toEqual(all);
     },
   );
@@ -333,7 +357,11 @@ describe('the script cache (standalone)', () => {
     const client = connect();
     await untilReady(client);
     const { store } = track(client, createRedisStore(client, { prefix: randomPrefix() }));
-    await expectFirstCallsOfEveryScriptCostOneRoundTrip(store, (action) => log.during([client], action));
+    await expectFirstCallsOfEveryScriptCostOneRoundTrip(
+      store,
+      (action) => log.during([client], action),
+      'single node',
+    );
   });
 
   it('after a restart, the store loads its scripts again when the connection is ready: the first touch costs one round trip', async () => {
@@ -509,7 +537,11 @@ describe('the script cache (Redis Cluster)', () => {
       stores.push(store);
 
       await expectOneRoundTripOnEveryMaster(client, store);
-      await expectFirstCallsOfEveryScriptCostOneRoundTrip(store, (action) => duringOn(client, action));
+      await expectFirstCallsOfEveryScriptCostOneRoundTrip(
+        store,
+        (action) => duringOn(client, action),
+        'cluster',
+      );
       expect(await onEveryNode(cachedOn)).toEqual(ports.map(() => all));
     },
   );
