@@ -677,7 +677,7 @@ describe('no lost updates', () => {
     expect(calls.filter((c) => c === 'replace')).toEqual(['replace']);
     expect(calls.filter((c) => c === 'get')).toEqual(['get']); // the final load above
     // Each request's session now shows what was written, the others' changes included.
-    expect((loaded[3]?.get('cart') as number[]).length).toBe(30);
+    expect(loaded[3]?.get('cart')).toHaveLength(30);
   });
 
   it('keeps a change made during a shared write pending for the next save', async () => {
