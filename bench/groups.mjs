@@ -125,7 +125,7 @@ export const GROUPS = {
       await applySchema(inSchema, 'postgresql');
       await inSchema.$executeRawUnsafe(QUIXO3_TABLE_SQL);
       await inSchema.$disconnect();
-      const [{ version }] = await admin.$queryRawUnsafe('SHOW server_version');
+      const [{ server_version: version }] = await admin.$queryRawUnsafe('SHOW server_version');
       return {
         config: { postgresUrl: POSTGRES_URL, pgSchema, prismaClient },
         service: `PostgreSQL ${version} at ${POSTGRES_URL}`,
