@@ -1,4 +1,4 @@
-import { generateToken, isTokenShaped, type KeyRing, storeIdOf } from './crypto.js';
+import { equalInConstantTime, generateToken, isTokenShaped, type KeyRing, storeIdOf } from './crypto.js';
 import { CoatcheckError, callStore } from './errors.js';
 import { endSessions, isMarker, movedRecord, retire } from './moves.js';
 import type { SessionRecord, SessionStore, TouchUpdate } from './store.js';
@@ -49,9 +49,19 @@ export interface RecordBackend {
   cookieValue(id: string, token: string | null, record: SessionRecord): Promise<string | null>;
 }
 
+/** How many verified signatures {@link StoreBackend} remembers (about 200 bytes each). */
+const VERIFIED_SIGNATURES = 10_000;
+
 /** Server-side records: the cookie carries `token.signature`, the store holds `SHA-256(token)`. */
 export class StoreBackend implements RecordBackend {
   readonly inCookie = false;
+  /**
+   * Signatures that verified, by the store id of their token, oldest first: a cookie seen again costs a
+   * hash and a comparison, not an HMAC. Keyed by the id, not the token, so a lookup with a guessed token
+   * finds only what that guess hashes to, and the comparison takes the same time however much of a
+   * forged signature is right. The key ring never changes, so nothing goes stale.
+   */
+  private readonly verified = new Map<string, { signature: string; keyIndex: number }>();
 
   constructor(
     private readonly store: SessionStore,
@@ -67,14 +77,29 @@ export class StoreBackend implements RecordBackend {
       const dot = value.indexOf('.');
       const token = value.slice(0, dot);
       if (dot === -1 || !isTokenShaped(token)) continue;
-      const keyIndex = await this.keys.verify(token, value.slice(dot + 1));
-      if (keyIndex < 0) continue;
+      const signature = value.slice(dot + 1);
       const id = await storeIdOf(token);
+      const keyIndex = await this.verify(id, token, signature);
+      if (keyIndex < 0) continue;
       const opened = { id, token, stale: keyIndex > 0, record: await this.get(id) };
       if (opened.record) return opened;
       verified ??= opened;
     }
     return verified;
+  }
+
+  /** The index of the key that signed `token` (0 = current), or -1; remembered once it verified. */
+  private async verify(id: string, token: string, signature: string): Promise<number> {
+    const known = this.verified.get(id);
+    if (known && equalInConstantTime(known.signature, signature)) return known.keyIndex;
+    const keyIndex = await this.keys.verify(token, signature);
+    if (keyIndex >= 0 && !known) {
+      if (this.verified.size >= VERIFIED_SIGNATURES) {
+        this.verified.delete(this.verified.keys().next().value as string);
+      }
+      this.verified.set(id, { signature, keyIndex });
+    }
+    return keyIndex;
   }
 
   async create(record: SessionRecord): Promise<{ id: string; token: string }> {

@@ -195,7 +195,7 @@ export class KeyRing {
  * `true` when two strings are equal, in a time that depends only on their length: a signature check must
  * not tell an attacker how many leading characters of a forgery were right.
  */
-function equalInConstantTime(expected: string, given: string): boolean {
+export function equalInConstantTime(expected: string, given: string): boolean {
   if (expected.length !== given.length) return false;
   let difference = 0;
   for (let index = 0; index < expected.length; index++) {

@@ -141,6 +141,26 @@ describe('tokens and cookies', () => {
     expect((await currentOnly.load({ cookie: oldCookie })).isNew).toBe(true);
   });
 
+  it('checks every signature against the key ring, however often the token was seen with a valid one', async () => {
+    const store = new MemoryStore();
+    const before = createSessions({ store, secrets: [OLD_SECRET] });
+    const first = await before.load({});
+    first.set('kept', true);
+    const oldCookie = cookieOf((await before.commit(first)).headers) as string;
+    const sessions = createSessions({ store, secrets: [SECRET, OLD_SECRET] });
+    const [name, value] = oldCookie.split('=') as [string, string];
+    const [token, signature] = value.split('.') as [string, string];
+    const altered = `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
+    for (let round = 0; round < 3; round++) {
+      // Still signed by the old key each time, so still re-issued each time.
+      const session = await sessions.load({ cookie: oldCookie });
+      expect(session.get('kept')).toBe(true);
+      expect(cookieOf((await sessions.commit(session)).headers)).toBeDefined();
+      expect((await sessions.load({ cookie: `${name}=${token}.${altered}` })).isNew).toBe(true);
+      expect((await sessions.load({ cookie: `${name}=${token}.` })).isNew).toBe(true);
+    }
+  });
+
   it('skips values that do not verify when several cookies share the name', async () => {
     const { sessions } = setup();
     const session = await sessions.load({});
