@@ -195,7 +195,7 @@ type Original = (this: ServerResponse, ...args: unknown[]) => unknown;
  * hooked — `write`, `end` and `flushHeaders` all call it before anything goes out — and the session's
  * headers are added there, so a request that changes nothing passes straight through, nothing held, no
  * extra async step. Once the session has something to commit (due at load, or at its first change), the
- * response is held: see {@link holdUntilCommitted}. What the session still has to save when the response
+ * response is held: see {@link HeldResponse}. What the session still has to save when the response
  * has finished, `lateChange` hears of.
  */
 function commitBeforeHeaders<Data extends CoreSessionData>(
@@ -209,7 +209,7 @@ function commitBeforeHeaders<Data extends CoreSessionData>(
   let watchingFinish = false;
   if (opened.isDue()) held = holdUntilCommitted(res, opened, writeHead);
   opened.onChange(() => {
-    if (held === null ? !headersWritten : held.phase() === 'open') {
+    if (held === null ? !headersWritten : held.phase === 'open') {
       held ??= holdUntilCommitted(res, opened, writeHead);
       return;
     }
@@ -220,7 +220,7 @@ function commitBeforeHeaders<Data extends CoreSessionData>(
     if (watchingFinish) return;
     watchingFinish = true;
     res.once('finish', () => {
-      if (opened.isDue() && held?.phase() !== 'failed') lateChange(opened);
+      if (opened.isDue() && held?.phase !== 'failed') lateChange(opened);
     });
   });
   // The hook stays installed (pass-through afterwards) rather than being restored, so middleware that
@@ -237,13 +237,32 @@ function commitBeforeHeaders<Data extends CoreSessionData>(
   } as ServerResponse['writeHead'];
 }
 
+/** What a held response asks of its request's {@link OpenedSession}. */
+interface CommittingSession {
+  commit(res: ServerResponse): Promise<void> | undefined;
+  fail(error: unknown): Reply;
+  report(error: unknown): void;
+}
+
+/** Where a held response keeps its {@link HeldResponse}, for the shared wrappers below. */
+const HELD = Symbol('coatcheck.held');
+
+type HeldServerResponse = ServerResponse & { [HELD]: HeldResponse };
+
+// One set of wrappers for every response (rather than closures per request): they find the response's
+// state on it.
+function coatcheckWrite(this: HeldServerResponse, ...args: unknown[]): unknown {
+  return this[HELD].call('write', args);
+}
+function coatcheckEnd(this: HeldServerResponse, ...args: unknown[]): unknown {
+  return this[HELD].call('end', args);
+}
+function coatcheckFlushHeaders(this: HeldServerResponse): void {
+  this[HELD].call('flushHeaders', []);
+}
+
 /**
- * Holds the response until the session is saved: the first header-sending call (`writeHead`, `write`,
- * `end`, `flushHeaders`) starts the commit, and that call and every later one are held and replayed in
- * order once the session is saved; if the save fails, the app's response is replaced by the error reply.
- * express-session only defers `end` and lets earlier writes send the headers before its save; here
- * nothing escapes before the commit. The wrappers stay installed (pass-through afterwards), so middleware
- * that wrapped them later keeps working.
+ * Holds the response until the session is saved (see {@link HeldResponse}).
  * @param writeHead the `writeHead` under the caller's hook, which routes its calls here.
  */
 function holdUntilCommitted<Data extends CoreSessionData>(
@@ -251,85 +270,109 @@ function holdUntilCommitted<Data extends CoreSessionData>(
   opened: OpenedSession<Data, ExpressRequest, ServerResponse>,
   writeHead: Original,
 ): HeldResponse {
-  const original = {
-    writeHead,
-    write: res.write,
-    end: res.end,
-    flushHeaders: res.flushHeaders,
-  } as Record<ResponseMethod, Original>;
-  let phase: 'open' | 'committing' | 'released' | 'failed' = 'open';
-  const held: Array<[ResponseMethod, unknown[]]> = [];
+  const held = new HeldResponse(res, opened, writeHead);
+  (res as HeldServerResponse)[HELD] = held;
+  res.write = coatcheckWrite as ServerResponse['write'];
+  res.end = coatcheckEnd as ServerResponse['end'];
+  res.flushHeaders = coatcheckFlushHeaders;
+  return held;
+}
 
-  const release = () => {
-    phase = 'released';
-    delete (res as { headersSent?: boolean }).headersSent;
+/**
+ * A response held until its session is saved: the first header-sending call (`writeHead`, `write`, `end`,
+ * `flushHeaders`) starts the commit, and that call and every later one are held and replayed in order
+ * once the session is saved; if the save fails, the app's response is replaced by the error reply.
+ * express-session only defers `end` and lets earlier writes send the headers before its save; here
+ * nothing escapes before the commit. The wrappers stay installed (pass-through afterwards), so middleware
+ * that wrapped them later keeps working.
+ */
+class HeldResponse {
+  /** `open` until the first header-sending call, `committing` until saved, then `released` or `failed`. */
+  phase: 'open' | 'committing' | 'released' | 'failed' = 'open';
+  readonly #res: ServerResponse;
+  readonly #opened: CommittingSession;
+  readonly #original: Record<ResponseMethod, Original>;
+  readonly #held: Array<[ResponseMethod, unknown[]]> = [];
+
+  constructor(res: ServerResponse, opened: CommittingSession, writeHead: Original) {
+    this.#res = res;
+    this.#opened = opened;
+    this.#original = {
+      writeHead,
+      write: res.write as Original,
+      end: res.end as Original,
+      flushHeaders: res.flushHeaders as Original,
+    };
+  }
+
+  /** A call of `method` by the app (or by middleware that wrapped it later). */
+  call(method: ResponseMethod, args: unknown[]): unknown {
+    const res = this.#res;
+    if (this.phase === 'released') return this.#original[method].apply(res, args);
+    if (this.phase === 'open') {
+      // Headers passed to writeHead go in first, as Node would set them (and throw on a bad one, in the
+      // app's call), so the session's are added on top of them.
+      const callArgs = method === 'writeHead' ? foldWriteHeadHeaders(res, args) : args;
+      const pending = this.#opened.commit(res);
+      if (!pending) {
+        this.phase = 'released';
+        return this.#original[method].apply(res, callArgs);
+      }
+      this.phase = 'committing';
+      this.#held.push([method, callArgs]);
+      // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
+      // Once released, Node's own answer again: the property stays rather than being deleted, because
+      // deleting a property of the response would slow every later access to it.
+      Object.defineProperty(res, 'headersSent', {
+        configurable: true,
+        get: () => this.phase === 'committing' || Reflect.get(Object.getPrototypeOf(res), 'headersSent', res),
+      });
+      pending
+        .then(
+          () => this.#release(),
+          (error: unknown) => this.#fail(error),
+        )
+        .catch((error: unknown) => {
+          // A replayed call threw where Node would have thrown in the handler: end the connection rather
+          // than leave it hanging or half written.
+          this.#opened.report(error);
+          res.destroy(error instanceof Error ? error : undefined);
+        });
+    } else if (this.phase === 'committing') this.#held.push([method, args]);
+    // After a failed commit the error response is out: what the app still writes is dropped, not an error.
+    return method === 'write' ? false : method === 'flushHeaders' ? undefined : res;
+  }
+
+  /** What the `writeHead` hook calls. */
+  writeHead(args: unknown[]): unknown {
+    return this.call('writeHead', args);
+  }
+
+  #release(): void {
+    const res = this.#res;
+    this.phase = 'released';
     let wroteBody = false;
-    for (const [method, args] of held) {
+    for (const [method, args] of this.#held) {
       wroteBody ||= method === 'write';
-      original[method].apply(res, args);
+      this.#original[method].apply(res, args);
     }
     // Held writes returned false (backpressure) so pipes paused; let them resume.
     if (wroteBody && !res.writableNeedDrain) res.emit('drain');
-  };
+  }
 
-  const fail = (error: unknown) => {
-    const reply = opened.fail(error);
+  #fail(error: unknown): void {
+    const res = this.#res;
+    const reply = this.#opened.fail(error);
     // Released while the error response is written (Node calls writeHead from end), dropped afterwards.
-    phase = 'released';
-    delete (res as { headersSent?: boolean }).headersSent;
+    this.phase = 'released';
     if (res.headersSent) {
       res.destroy(error instanceof Error ? error : undefined);
       return;
     }
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    sendReply(res, reply, original.end);
-    phase = 'failed';
-  };
-
-  const call = (method: ResponseMethod, args: unknown[]): unknown => {
-    if (phase === 'released') return original[method].apply(res, args);
-    if (phase === 'open') {
-      // Headers passed to writeHead go in first, as Node would set them (and throw on a bad one, in the
-      // app's call), so the session's are added on top of them.
-      const callArgs = method === 'writeHead' ? foldWriteHeadHeaders(res, args) : args;
-      const pending = opened.commit(res);
-      if (!pending) {
-        phase = 'released';
-        return original[method].apply(res, callArgs);
-      }
-      phase = 'committing';
-      held.push([method, callArgs]);
-      // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
-      Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
-      pending.then(release, fail).catch((error: unknown) => {
-        // A replayed call threw where Node would have thrown in the handler: end the connection rather
-        // than leave it hanging or half written.
-        opened.report(error);
-        res.destroy(error instanceof Error ? error : undefined);
-      });
-    } else if (phase === 'committing') held.push([method, args]);
-    // After a failed commit the error response is out: what the app still writes is dropped, not an error.
-    return method === 'write' ? false : method === 'flushHeaders' ? undefined : res;
-  };
-
-  res.write = function coatcheckWrite(...args: unknown[]) {
-    return call('write', args);
-  } as ServerResponse['write'];
-  res.end = function coatcheckEnd(...args: unknown[]) {
-    return call('end', args);
-  } as ServerResponse['end'];
-  res.flushHeaders = function coatcheckFlushHeaders() {
-    call('flushHeaders', []);
-  };
-  return { writeHead: (args) => call('writeHead', args), phase: () => phase };
-}
-
-/** A response held by {@link holdUntilCommitted}. */
-interface HeldResponse {
-  /** What the `writeHead` hook calls. */
-  writeHead(args: unknown[]): unknown;
-  /** `open` until the first header-sending call, `committing` until saved, then `released` or `failed`. */
-  phase(): 'open' | 'committing' | 'released' | 'failed';
+    sendReply(res, reply, this.#original.end);
+    this.phase = 'failed';
+  }
 }
 
 /** Applies the headers argument of `writeHead` the way Node does, and returns the call without it. */
