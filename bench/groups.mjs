@@ -1,4 +1,4 @@
-// The six groups: their contenders (first the bare framework when there is one, then the incumbent,
+// The seven groups: their contenders (first the bare framework when there is one, then the incumbent,
 // then Coatcheck), the packages whose versions RESULTS.md lists, and the set-up and clean-up of the
 // service each one needs. Every key, row and collection lives under the run's unique prefix/name.
 import { randomBytes } from 'node:crypto';
@@ -151,6 +151,14 @@ export const GROUPS = {
       '@coatcheck/store-redis',
     ],
     setup: redisSetup,
+  },
+  'fastify-memory': {
+    title: 'Fastify + memory store',
+    bare: 'bare Fastify',
+    incumbent: '@fastify/session + MemoryStore',
+    contenders: ['bare Fastify', '@fastify/session + MemoryStore', 'coatcheck + MemoryStore'],
+    packages: ['fastify', '@fastify/session', '@fastify/cookie', '@coatcheck/core'],
+    setup: async () => ({ config: {}, service: 'none (in-process)', cleanup: async () => {} }),
   },
   cookie: {
     title: 'Express, cookie-only sessions',

@@ -6,7 +6,7 @@
 //   pnpm bench -- --quick                   # 1 round × 1 s: checks that everything runs, numbers are rough
 //   node bench/run.mjs --out /tmp/R.md --json /tmp/r.json   # elsewhere (the smoke test does this)
 //
-// Groups: memory, redis, mongo, prisma, fastify-redis, cookie (bench/groups.mjs). A group whose service
+// Groups: memory, redis, mongo, prisma, fastify-redis, fastify-memory, cookie (bench/groups.mjs). A group whose service
 // or contender cannot run is left out of RESULTS.md with the reason; no number is ever made up.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -93,7 +93,9 @@ export class StoreBackend implements RecordBackend {
     const known = this.verified.get(id);
     if (known && equalInConstantTime(known.signature, signature)) return known.keyIndex;
     const keyIndex = await this.keys.verify(token, signature);
-    if (keyIndex >= 0 && !known) {
+    // A cookie re-issued under the current key takes the place of its old-key spelling.
+    if (keyIndex >= 0 && (!known || keyIndex < known.keyIndex)) {
+      this.verified.delete(id);
       if (this.verified.size >= VERIFIED_SIGNATURES) {
         this.verified.delete(this.verified.keys().next().value as string);
       }

@@ -190,12 +190,35 @@ type ResponseMethod = 'writeHead' | 'write' | 'end' | 'flushHeaders';
 type LateChange = (opened: { report(error: unknown): void }) => void;
 type Original = (this: ServerResponse, ...args: unknown[]) => unknown;
 
+/** Where a hooked response keeps its {@link CommitBeforeHeaders}, for the shared wrappers below. */
+const HOOK = Symbol('coatcheck.hook');
+
+type HookedResponse = ServerResponse & { [HOOK]: CommitBeforeHeaders };
+
+// One set of wrappers for every response, rather than closures per request: each finds its response's
+// state on the response.
+function coatcheckWriteHead(this: HookedResponse, ...args: unknown[]): unknown {
+  return this[HOOK].call('writeHead', args);
+}
+function coatcheckWrite(this: HookedResponse, ...args: unknown[]): unknown {
+  return this[HOOK].call('write', args);
+}
+function coatcheckEnd(this: HookedResponse, ...args: unknown[]): unknown {
+  return this[HOOK].call('end', args);
+}
+function coatcheckFlushHeaders(this: HookedResponse): void {
+  this[HOOK].call('flushHeaders', []);
+}
+
 /**
- * Commits at the first header-sending call. While the session has nothing to save, only `writeHead` is
- * hooked — `write`, `end` and `flushHeaders` all call it before anything goes out — and the session's
- * headers are added there, so a request that changes nothing passes straight through, nothing held, no
- * extra async step. Once the session has something to commit (due at load, or at its first change), the
- * response is held: see {@link HeldResponse}. What the session still has to save when the response
+ * Commits the session at the response's first header-sending call (`writeHead`, `write`, `end`,
+ * `flushHeaders`). With nothing to save, the session's headers are written there and the call goes
+ * straight through: nothing held, no promise. Otherwise that call and every later one are held and
+ * replayed in order once the session is saved, and if the save fails the app's response is replaced by
+ * the error reply. express-session only defers `end` and lets earlier writes send the headers before its
+ * save; here nothing escapes before the commit. The wrappers go in when the session is loaded, before any
+ * middleware mounted later wraps the same methods, and stay (pass-through afterwards), so such middleware
+ * keeps working whatever it does with the originals. What the session still has to save when the response
  * has finished, `lateChange` hears of.
  */
 function commitBeforeHeaders<Data extends CoreSessionData>(
@@ -203,102 +226,40 @@ function commitBeforeHeaders<Data extends CoreSessionData>(
   opened: OpenedSession<Data, ExpressRequest, ServerResponse>,
   lateChange: LateChange,
 ): void {
-  const writeHead = res.writeHead as Original;
-  let held: HeldResponse | null = null;
-  let headersWritten = false;
-  let watchingFinish = false;
-  if (opened.isDue()) held = holdUntilCommitted(res, opened, writeHead);
-  opened.onChange(() => {
-    if (held === null ? !headersWritten : held.phase === 'open') {
-      held ??= holdUntilCommitted(res, opened, writeHead);
-      return;
-    }
-    // The cookie went out with the headers (or the commit is under way), so this change can no longer be
-    // committed; losing it silently would hide the bug. It may still be saved with `await save()`, so the
-    // verdict waits for the response to finish. (After a failed commit changes are pending too, but that
-    // was reported.)
-    if (watchingFinish) return;
-    watchingFinish = true;
-    res.once('finish', () => {
-      if (opened.isDue() && held?.phase !== 'failed') lateChange(opened);
-    });
-  });
-  // The hook stays installed (pass-through afterwards) rather than being restored, so middleware that
-  // wrapped `writeHead` after it keeps working.
-  res.writeHead = function coatcheckWriteHead(this: ServerResponse, ...args: unknown[]) {
-    if (held) return held.writeHead(args);
-    if (headersWritten) return writeHead.apply(this, args);
-    headersWritten = true;
-    // Nothing to save: the session's headers are written now, synchronously. (Every change reaches
-    // onChange above, so the commit has no promise here; were it ever to, its error is still reported.)
-    const call = foldWriteHeadHeaders(res, args);
-    opened.commit(res)?.catch((error: unknown) => opened.report(error));
-    return writeHead.apply(this, call);
-  } as ServerResponse['writeHead'];
+  const hook = new CommitBeforeHeaders(res, opened, lateChange);
+  (res as HookedResponse)[HOOK] = hook;
+  res.writeHead = coatcheckWriteHead as ServerResponse['writeHead'];
+  res.write = coatcheckWrite as ServerResponse['write'];
+  res.end = coatcheckEnd as ServerResponse['end'];
+  res.flushHeaders = coatcheckFlushHeaders;
+  opened.onChange(() => hook.changed());
 }
 
-/** What a held response asks of its request's {@link OpenedSession}. */
+/** What a hooked response asks of its request's {@link OpenedSession}. */
 interface CommittingSession {
   commit(res: ServerResponse): Promise<void> | undefined;
+  isDue(): boolean;
   fail(error: unknown): Reply;
   report(error: unknown): void;
 }
 
-/** Where a held response keeps its {@link HeldResponse}, for the shared wrappers below. */
-const HELD = Symbol('coatcheck.held');
-
-type HeldServerResponse = ServerResponse & { [HELD]: HeldResponse };
-
-// One set of wrappers for every response (rather than closures per request): they find the response's
-// state on it.
-function coatcheckWrite(this: HeldServerResponse, ...args: unknown[]): unknown {
-  return this[HELD].call('write', args);
-}
-function coatcheckEnd(this: HeldServerResponse, ...args: unknown[]): unknown {
-  return this[HELD].call('end', args);
-}
-function coatcheckFlushHeaders(this: HeldServerResponse): void {
-  this[HELD].call('flushHeaders', []);
-}
-
-/**
- * Holds the response until the session is saved (see {@link HeldResponse}).
- * @param writeHead the `writeHead` under the caller's hook, which routes its calls here.
- */
-function holdUntilCommitted<Data extends CoreSessionData>(
-  res: ServerResponse,
-  opened: OpenedSession<Data, ExpressRequest, ServerResponse>,
-  writeHead: Original,
-): HeldResponse {
-  const held = new HeldResponse(res, opened, writeHead);
-  (res as HeldServerResponse)[HELD] = held;
-  res.write = coatcheckWrite as ServerResponse['write'];
-  res.end = coatcheckEnd as ServerResponse['end'];
-  res.flushHeaders = coatcheckFlushHeaders;
-  return held;
-}
-
-/**
- * A response held until its session is saved: the first header-sending call (`writeHead`, `write`, `end`,
- * `flushHeaders`) starts the commit, and that call and every later one are held and replayed in order
- * once the session is saved; if the save fails, the app's response is replaced by the error reply.
- * express-session only defers `end` and lets earlier writes send the headers before its save; here
- * nothing escapes before the commit. The wrappers stay installed (pass-through afterwards), so middleware
- * that wrapped them later keeps working.
- */
-class HeldResponse {
+/** One response's state between the session's load and its commit; see {@link commitBeforeHeaders}. */
+class CommitBeforeHeaders {
   /** `open` until the first header-sending call, `committing` until saved, then `released` or `failed`. */
-  phase: 'open' | 'committing' | 'released' | 'failed' = 'open';
+  #phase: 'open' | 'committing' | 'released' | 'failed' = 'open';
   readonly #res: ServerResponse;
   readonly #opened: CommittingSession;
+  readonly #lateChange: LateChange;
   readonly #original: Record<ResponseMethod, Original>;
   readonly #held: Array<[ResponseMethod, unknown[]]> = [];
+  #watchingFinish = false;
 
-  constructor(res: ServerResponse, opened: CommittingSession, writeHead: Original) {
+  constructor(res: ServerResponse, opened: CommittingSession, lateChange: LateChange) {
     this.#res = res;
     this.#opened = opened;
+    this.#lateChange = lateChange;
     this.#original = {
-      writeHead,
+      writeHead: res.writeHead as Original,
       write: res.write as Original,
       end: res.end as Original,
       flushHeaders: res.flushHeaders as Original,
@@ -308,24 +269,26 @@ class HeldResponse {
   /** A call of `method` by the app (or by middleware that wrapped it later). */
   call(method: ResponseMethod, args: unknown[]): unknown {
     const res = this.#res;
-    if (this.phase === 'released') return this.#original[method].apply(res, args);
-    if (this.phase === 'open') {
+    if (this.#phase === 'released') return this.#original[method].apply(res, args);
+    if (this.#phase === 'open') {
       // Headers passed to writeHead go in first, as Node would set them (and throw on a bad one, in the
       // app's call), so the session's are added on top of them.
       const callArgs = method === 'writeHead' ? foldWriteHeadHeaders(res, args) : args;
       const pending = this.#opened.commit(res);
       if (!pending) {
-        this.phase = 'released';
+        // Released before the call: a change made while it runs (in a writeHead listener) is late.
+        this.#phase = 'released';
         return this.#original[method].apply(res, callArgs);
       }
-      this.phase = 'committing';
+      this.#phase = 'committing';
       this.#held.push([method, callArgs]);
       // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
       // Once released, Node's own answer again: the property stays rather than being deleted, because
       // deleting a property of the response would slow every later access to it.
       Object.defineProperty(res, 'headersSent', {
         configurable: true,
-        get: () => this.phase === 'committing' || Reflect.get(Object.getPrototypeOf(res), 'headersSent', res),
+        get: () =>
+          this.#phase === 'committing' || Reflect.get(Object.getPrototypeOf(res), 'headersSent', res),
       });
       pending
         .then(
@@ -338,19 +301,29 @@ class HeldResponse {
           this.#opened.report(error);
           res.destroy(error instanceof Error ? error : undefined);
         });
-    } else if (this.phase === 'committing') this.#held.push([method, args]);
+    } else if (this.#phase === 'committing') this.#held.push([method, args]);
     // After a failed commit the error response is out: what the app still writes is dropped, not an error.
     return method === 'write' ? false : method === 'flushHeaders' ? undefined : res;
   }
 
-  /** What the `writeHead` hook calls. */
-  writeHead(args: unknown[]): unknown {
-    return this.call('writeHead', args);
+  /**
+   * The session got something to commit. Before the first header-sending call that is simply part of
+   * the commit; afterwards the cookie has gone out (or the commit is under way), so the change can no
+   * longer be committed, and losing it silently would hide the bug. It may still be saved with
+   * `await save()`, so the verdict waits for the response to finish. (After a failed commit changes are
+   * pending too, but that was reported.)
+   */
+  changed(): void {
+    if (this.#phase === 'open' || this.#watchingFinish) return;
+    this.#watchingFinish = true;
+    this.#res.once('finish', () => {
+      if (this.#phase !== 'failed' && this.#opened.isDue()) this.#lateChange(this.#opened);
+    });
   }
 
   #release(): void {
     const res = this.#res;
-    this.phase = 'released';
+    this.#phase = 'released';
     let wroteBody = false;
     for (const [method, args] of this.#held) {
       wroteBody ||= method === 'write';
@@ -364,14 +337,14 @@ class HeldResponse {
     const res = this.#res;
     const reply = this.#opened.fail(error);
     // Released while the error response is written (Node calls writeHead from end), dropped afterwards.
-    this.phase = 'released';
+    this.#phase = 'released';
     if (res.headersSent) {
       res.destroy(error instanceof Error ? error : undefined);
       return;
     }
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     sendReply(res, reply, this.#original.end);
-    this.phase = 'failed';
+    this.#phase = 'failed';
   }
 }
 

@@ -1,7 +1,7 @@
 import { sha256 } from './crypto.js';
 import { CoatcheckError, callStore } from './errors.js';
 import { FAMILY_KEY, MOVED_KEY } from './session.js';
-import { recordExpiresAt, type SessionRecord, type SessionStore, type StoredSession } from './store.js';
+import type { SessionRecord, SessionStore, StoredSession } from './store.js';
 
 /**
  * How a stored session changes token (login, regenerate) or ends (logout, `revoke`, `revokeAll`) while
@@ -51,7 +51,7 @@ import { recordExpiresAt, type SessionRecord, type SessionStore, type StoredSess
 /**
  * How long markers and announcements stay, at most: as long as a request can be in flight (Node's default
  * `server.requestTimeout` is 5 minutes), so an end that loaded the old record can still follow the move,
- * and a move still in flight still sees the end. A marker never outlives the old record's own deadline.
+ * and a move still in flight still sees the end. A marker never outlives the old record's absolute deadline.
  */
 export const MARKER_MS = 5 * 60_000;
 
@@ -86,7 +86,9 @@ export function movedRecord(fromId: string, from: SessionRecord, record: Session
 
 /** The marker that takes the place of `from` under `fromId`: it points at `movedTo`, or nowhere. */
 function markerOf(fromId: string, from: SessionRecord, movedTo: string | null, now: number): SessionRecord {
-  const deadline = Math.min(recordExpiresAt(from), now + MARKER_MS);
+  // Not the idle deadline: a touch slides that without changing the version, so the one `from` carries
+  // may be older than the record's; a marker opens nothing, so outliving it costs nothing.
+  const deadline = Math.min(from.absoluteExpiresAt, now + MARKER_MS);
   return {
     ...from,
     // Still its user's, so a listing of the user finds it (see above); no data but the pointer.

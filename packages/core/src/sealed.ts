@@ -6,7 +6,6 @@ import type { SessionRecord, TouchUpdate } from './store.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const IV_BYTES = 12;
 
 /**
  * Cookie-only sessions: the whole record, deadlines included, is sealed into the cookie with
@@ -38,37 +37,23 @@ export class SealedCookieBackend implements RecordBackend {
   }
 
   async open(values: string[]): Promise<OpenedCookie | null> {
-    const keys = await this.keys.sealKeys();
     for (const value of values) {
       const dot = value.indexOf('.');
-      const keyIndex = keys.findIndex(({ id }) => id === value.slice(0, dot));
-      const key = keys[keyIndex]?.key;
-      const sealed = fromBase64Url(value.slice(dot + 1));
-      if (!key || !sealed || sealed.length <= IV_BYTES + 16) continue;
-      const opened = await this.unseal(key, sealed);
+      const sealed = dot > 0 ? fromBase64Url(value.slice(dot + 1)) : null;
+      const unsealed = sealed && (await this.keys.unseal(value.slice(0, dot), sealed, this.additionalData));
       // Tampered, truncated or sealed under a key we no longer have: try the next value.
-      if (!opened) continue;
+      if (!unsealed) continue;
+      let opened: { id: string; record: SessionRecord };
+      try {
+        opened = JSON.parse(decoder.decode(unsealed.plain)) as { id: string; record: SessionRecord };
+      } catch {
+        continue;
+      }
       const { id, record } = opened;
       const revoked = await this.isRevoked(id);
-      return { id, record: revoked ? null : record, token: null, stale: keyIndex > 0 };
+      return { id, record: revoked ? null : record, token: null, stale: unsealed.keyIndex > 0 };
     }
     return null;
-  }
-
-  private async unseal(
-    key: CryptoKey,
-    sealed: Uint8Array<ArrayBuffer>,
-  ): Promise<{ id: string; record: SessionRecord } | null> {
-    try {
-      const plain = await globalThis.crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: sealed.subarray(0, IV_BYTES), additionalData: this.additionalData },
-        key,
-        sealed.subarray(IV_BYTES),
-      );
-      return JSON.parse(decoder.decode(plain)) as { id: string; record: SessionRecord };
-    } catch {
-      return null;
-    }
   }
 
   async create(): Promise<{ id: string; token: null }> {
@@ -142,20 +127,8 @@ export class SealedCookieBackend implements RecordBackend {
    */
   async cookieValue(id: string, _token: string | null, record: SessionRecord): Promise<string | null> {
     if (await this.isRevoked(id)) return null;
-    const [current] = await this.keys.sealKeys();
-    const { id: keyId, key } = current as { id: string; key: CryptoKey };
-    const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const plain = encoder.encode(JSON.stringify({ id, record }));
-    const cipher = new Uint8Array(
-      await globalThis.crypto.subtle.encrypt(
-        { name: 'AES-GCM', iv, additionalData: this.additionalData },
-        key,
-        plain,
-      ),
-    );
-    const sealed = new Uint8Array(IV_BYTES + cipher.length);
-    sealed.set(iv);
-    sealed.set(cipher, IV_BYTES);
+    const { keyId, sealed } = await this.keys.seal(plain, this.additionalData);
     return `${keyId}.${toBase64Url(sealed)}`;
   }
 }

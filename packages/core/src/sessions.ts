@@ -290,8 +290,14 @@ export class Sessions<Data extends SessionData = SessionData> {
     batch.done = this.#queue.run(id, async () => {
       // From here on, a new save of this session waits for the next turn.
       this.#waitingSaves.delete(id);
+      // A save that waited may have nothing left to write: saved by an earlier turn, or destroyed or
+      // moved meanwhile (those are not queued here).
+      const states = batch.states.filter(
+        (state) => state.id === id && state.record !== null && state.mutations.length > 0,
+      );
+      if (states.length === 0) return;
       try {
-        await this.#compareAndSet(batch.states, id);
+        await this.#compareAndSet(states, id);
       } finally {
         if (!this.#waitingSaves.has(id)) this.#lastWritten.delete(id);
       }
@@ -423,8 +429,8 @@ export class Sessions<Data extends SessionData = SessionData> {
   }
 
   /**
-   * Moves the session to a new token: builds the new record from the latest stored one (this request's
-   * changes re-applied) and lets the backend move it there, which succeeds only if the old record is still
+   * Moves the session to a new token: builds the new record from the newest one known here (the one the
+   * request loaded, or this process's own later write; this request's changes re-applied) and lets the backend move it there, which succeeds only if the old record is still
    * what was read (see moves.ts). If it is not — saved, ended or moved meanwhile — this starts again from
    * what it is now, so a concurrent save is carried over and a revoked session stays gone. Queued with
    * saves to the old record, so this process's own saves land first.

@@ -19,6 +19,30 @@ describe('crypto on Node and on Web Crypto alone', () => {
     expect(await web.verify('other', signature)).toBe(-1);
   });
 
+  it('seals with Node crypto and Web Crypto alike: each opens what the other sealed, and nothing altered', async () => {
+    const node = new KeyRing([SECRET, OLD_SECRET]);
+    const web = new KeyRing([SECRET, OLD_SECRET], 'secrets', undefined);
+    const aad = new TextEncoder().encode('__Host-coatcheck');
+    const plain = new TextEncoder().encode(JSON.stringify({ id: 'x', data: 'é'.repeat(300) }));
+    for (const [sealer, opener] of [
+      [node, web],
+      [web, node],
+    ] as const) {
+      const { keyId, sealed } = await sealer.seal(plain, aad);
+      expect((await opener.unseal(keyId, sealed, aad))?.plain).toEqual(plain);
+      const altered = sealed.slice();
+      altered[20] = (altered[20] as number) ^ 1;
+      expect(await opener.unseal(keyId, altered, aad)).toBeNull();
+      expect(await opener.unseal(keyId, sealed.subarray(0, sealed.length - 1), aad)).toBeNull();
+      expect(await opener.unseal(keyId, sealed, new TextEncoder().encode('other'))).toBeNull();
+      expect(await opener.unseal('nokey', sealed, aad)).toBeNull();
+    }
+    // A seal under the old key opens, and says so (index 1), on both paths.
+    const old = await new KeyRing([OLD_SECRET]).seal(plain, aad);
+    expect((await web.unseal(old.keyId, old.sealed, aad))?.keyIndex).toBe(1);
+    expect((await node.unseal(old.keyId, old.sealed, aad))?.keyIndex).toBe(1);
+  });
+
   it('accepts only the canonical spelling of a signature', async () => {
     const ring = new KeyRing([SECRET]);
     const signature = await ring.sign('token');

@@ -18,6 +18,11 @@ export interface RedisClientLike {
   hgetall(key: string): Promise<Record<string, string>>;
   /** Removes members from a sorted set (`ZREM`). */
   zrem(key: string, ...members: string[]): Promise<number>;
+  /**
+   * Server information (`INFO server`), optional: asked once, to tell a standalone server, where a script
+   * may touch two keys, from a proxy or a sharded database, where it may not.
+   */
+  info?(section: 'server'): Promise<string>;
 }
 
 const REQUIRED_METHODS = ['evalsha', 'eval', 'hgetall', 'zrem'] as const;

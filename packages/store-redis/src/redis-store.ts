@@ -48,7 +48,9 @@ export interface RedisStoreOptions {
  * - A record is a hash whose TTL is its deadline (the earlier of idle and absolute), so Redis deletes it:
  *   there is nothing to sweep, and no `deleteExpired`.
  * - `create`, `replace` (compare-and-set on `version`), `touch` and the deletes are Lua scripts on one key:
- *   atomic on the server, one round trip, and valid on Cluster whatever slot the key hashes to.
+ *   atomic on the server, one round trip, and valid on Cluster whatever slot the key hashes to. The one
+ *   exception: on a standalone server (a `Redis` client whose server says `redis_mode:standalone`), a
+ *   logged-in record and its index entry are created by one two-key script.
  * - The store loads those scripts (`SCRIPT LOAD`) on the client's connection, and on a Cluster on every
  *   master node's, as it opens (it never opens one itself) and after every reconnection (a restart, a
  *   failover), so calls find them cached. A call that still answers `NOSCRIPT` (sent before the load on its
@@ -117,10 +119,12 @@ export function createRedisStore(
 class RedisStore implements RedisSessionStore {
   private readonly stopLoadingScripts: () => void;
   /**
-   * `true` for a plain ioredis `Redis` (one server, or a primary and its replicas): every key is on it, so
-   * a script may touch two. A Cluster, or a client that does not say, gets one key per script.
+   * Whether a script may touch two keys: only on one standalone server, where every key is local. Asked
+   * once (`INFO server`), at the first create of a logged-in record: a plain `Redis` client may also talk to
+   * a sharding proxy (twemproxy, Envoy), which routes a script by its first key alone, or to a sharded
+   * Redis Enterprise database. Neither says `redis_mode:standalone`; a Cluster is never asked.
    */
-  private readonly singleNode: boolean;
+  private singleNode: Promise<boolean> | undefined;
 
   constructor(
     private readonly client: RedisClientLike,
@@ -128,7 +132,6 @@ class RedisStore implements RedisSessionStore {
     private readonly now: () => number,
   ) {
     this.stopLoadingScripts = keepScriptsLoaded(client, ALL_SCRIPTS);
-    this.singleNode = (client as { isCluster?: unknown }).isCluster === false;
   }
 
   async close(): Promise<void> {
@@ -144,13 +147,13 @@ class RedisStore implements RedisSessionStore {
   }
 
   /**
-   * One round trip. On a Cluster, two when the record has a user: the index entry, in another slot, is
-   * written first.
+   * One round trip. Elsewhere than on a standalone server, two when the record has a user: the index entry,
+   * in another slot, is written first. (The first logged-in create also asks the server what it is, once.)
    */
   async create(id: string, record: SessionRecord): Promise<boolean> {
     const now = this.now();
     const ttlMs = ttlOf(record, now);
-    if (record.userId !== null && ttlMs > 0 && this.singleNode) {
+    if (record.userId !== null && ttlMs > 0 && (await this.isSingleNode())) {
       const created = await runScript(
         this.client,
         CREATE_INDEXED,
@@ -241,6 +244,23 @@ class RedisStore implements RedisSessionStore {
     const deletedIds = ids.filter((_, i) => deleted[i]);
     if (deletedIds.length > 0) await this.client.zrem(this.userIndexKey(userId), ...deletedIds);
     return deletedIds.length;
+  }
+
+  private isSingleNode(): Promise<boolean> {
+    const { client } = this;
+    this.singleNode ??=
+      (client as { isCluster?: unknown }).isCluster !== false || typeof client.info !== 'function'
+        ? Promise.resolve(false)
+        : client.info('server').then(
+            (info) => /^redis_mode:standalone\r?$/m.test(String(info)),
+            (error: unknown) => {
+              // Refused (a proxy without INFO): one key per script from now on. No answer (the server is
+              // down): one key per script this time, and ask again next time.
+              if ((error as { name?: unknown } | null)?.name !== 'ReplyError') this.singleNode = undefined;
+              return false;
+            },
+          );
+    return this.singleNode;
   }
 
   /** Writes (or raises) `id`'s entry in its owner's index; must precede the record write. */

@@ -74,15 +74,22 @@ export class CommandLog {
       const to = onPort.map((args) => args[1]).lastIndexOf(end);
       return onPort
         .slice(from + 1, to)
-        .filter(
-          (args) => !CLIENT_UPKEEP.has(args[0]?.toLowerCase() ?? '') && args[1] !== start && args[1] !== end,
-        );
+        .filter((args) => !isUpkeep(args) && args[1] !== start && args[1] !== end);
     });
   }
 
   stop(): void {
     for (const monitor of this.monitors) monitor.disconnect();
   }
+}
+
+/**
+ * `true` for what ioredis sends on its own, not on the store's behalf. Its ready check is a bare `INFO`;
+ * the store's own `INFO server` (asked once, see `redis-store.ts`) is counted.
+ */
+function isUpkeep(args: string[]): boolean {
+  const name = args[0]?.toLowerCase() ?? '';
+  return CLIENT_UPKEEP.has(name) && !(name === 'info' && args[1]?.toLowerCase() === 'server');
 }
 
 /** Commands ioredis sends on its own (handshakes, slot refreshes, our markers), not on the store's behalf. */

@@ -97,7 +97,8 @@ async function expectFirstCallsOfEveryScriptCostOneRoundTrip(
       'create with a user',
       () => store.create(owned, record({ userId: user })),
       true,
-      topology === 'single node' ? ['evalsha'] : ['evalsha', 'evalsha'],
+      // On a standalone server the store's first logged-in create asks, once, what the server is.
+      topology === 'single node' ? ['info', 'evalsha'] : ['evalsha', 'evalsha'],
       topology === 'single node' ? [CREATE_INDEXED] : [INDEX_ADD, CREATE],
     ],
     [
@@ -141,6 +142,8 @@ describe('round trips per operation (MONITOR)', () => {
     log = await CommandLog.start([server.port]);
     // No warm-up: the store loads its scripts on the connection as it is created.
     store = createRedisStore(client, { prefix });
+    // The store's first logged-in create asks the server what it is (`INFO server`), once: not counted here.
+    await store.create(newId(), record({ userId: `user-${randomUUID()}` }));
     // Every request touches (touchIntervalSeconds: 0) so one test can observe a touch.
     sessions = createSessions({
       store,
@@ -240,6 +243,37 @@ describe('round trips per operation (MONITOR)', () => {
     expect(commands[0]?.slice(3, 5)).toEqual([store.recordKey(id), store.userIndexKey(record.userId)]);
     expect(await store.listByUser(record.userId)).toEqual([{ id, record }]);
   });
+
+  it.each([
+    [
+      'a proxy that refuses INFO',
+      () => Promise.reject(Object.assign(new Error('ERR unknown command'), { name: 'ReplyError' })),
+    ],
+    [
+      'a sharded database that is not standalone',
+      async () => 'redis_version:7.2.0\r\nredis_mode:cluster\r\n',
+    ],
+  ])(
+    'through %s, a logged-in record is created with one-key scripts only (the index entry first)',
+    async (_, info) => {
+      const asProxy = new Proxy(client, {
+        get(target, property, receiver) {
+          if (property === 'info') return info;
+          const value = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const proxied = createRedisStore(asProxy, { prefix });
+      const user = `user-${randomUUID()}`;
+      for (const id of [newId(), newId()]) {
+        const commands = await during(() => proxied.create(id, record({ userId: user })));
+        expect(names(commands)).toEqual(['evalsha', 'evalsha']);
+        expect(scriptsRun(commands)).toEqual([INDEX_ADD.sha1, CREATE.sha1]);
+      }
+      expect(await proxied.listByUser(user)).toHaveLength(2);
+      await proxied.close();
+    },
+  );
 
   it('concurrent saves of one session from one process share one write: no conflict, no re-read', async () => {
     const first = await sessions.load();
