@@ -1,4 +1,4 @@
-import { fromBase64Url, toBase64Url } from './crypto.js';
+import { fromBase64Url, randomBytes, toBase64Url } from './crypto.js';
 import {
   CSRF_KEY,
   internalsOf,
@@ -31,11 +31,11 @@ interface StoredCsrf {
 export function csrfToken<Data extends SessionData>(session: Session<Data>): string {
   let secret = storedSecret(session);
   if (!secret) {
-    secret = globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+    secret = randomBytes(SECRET_BYTES);
     const stored: StoredCsrf = { secret: toBase64Url(secret), userId: session.userId };
     writeInternal(internalsOf(session), CSRF_KEY, stored);
   }
-  const pad = globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+  const pad = randomBytes(SECRET_BYTES);
   const token = new Uint8Array(SECRET_BYTES * 2);
   token.set(pad);
   token.set(xor(pad, secret), SECRET_BYTES);

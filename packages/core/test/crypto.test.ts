@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromBase64Url, KeyRing, sha256, toBase64Url } from '../src/crypto.js';
+import { fromBase64Url, generateToken, KeyRing, randomBytes, sha256, toBase64Url } from '../src/crypto.js';
 import { csrfToken, verifyCsrfToken } from '../src/csrf.js';
 import { createSessions, MemoryStore } from '../src/index.js';
 import { OLD_SECRET, SECRET } from './helpers.js';
@@ -41,6 +41,21 @@ describe('crypto on Node and on Web Crypto alone', () => {
     const old = await new KeyRing([OLD_SECRET]).seal(plain, aad);
     expect((await web.unseal(old.keyId, old.sealed, aad))?.keyIndex).toBe(1);
     expect((await node.unseal(old.keyId, old.sealed, aad))?.keyIndex).toBe(1);
+  });
+
+  it('hands out random bytes from its pool once only, across refills', () => {
+    // 4096-byte pools: 1,000 tokens and odd-sized requests in between span many refills.
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const token = generateToken();
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      seen.add(token);
+      const odd = randomBytes(i % 50);
+      expect(odd).toHaveLength(i % 50);
+    }
+    expect(seen.size).toBe(1000);
+    const iv = randomBytes(12);
+    expect(iv.some((byte) => byte !== 0)).toBe(true);
   });
 
   it('accepts only the canonical spelling of a signature', async () => {
