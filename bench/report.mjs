@@ -107,5 +107,10 @@ export function renderResults(run) {
       );
     lines.push('');
   }
+  // What the numbers do not say by themselves (where Coatcheck is behind, and why), kept by hand beside
+  // the generator so that every run carries it.
+  try {
+    lines.push(readFileSync(`${benchDir}NOTES.md`, 'utf8').trimEnd(), '');
+  } catch {}
   return `${lines.join('\n')}\n`;
 }

@@ -347,6 +347,31 @@ for (const [name, createApp] of versions) {
       expect(unchanged.setCookies).toEqual([]);
     });
 
+    it('sends a whole response when a writeHead listener mounted after it changes the session (on-headers style)', async () => {
+      const errors: unknown[] = [];
+      const app = createApp();
+      app.use(sessionMiddleware(createCartSessions(), { onError: (error) => errors.push(error) }));
+      app.use((req, res, next) => {
+        const { writeHead } = res;
+        res.writeHead = function (this: typeof res, ...args: unknown[]) {
+          req.session.set('seenAt', 1);
+          return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
+        } as typeof res.writeHead;
+        next();
+      });
+      app.get('/plain', (_req, res) => {
+        res.end('whole');
+      });
+      harness = await serveExpress(app);
+      const reply = await harness.send('/plain');
+      expect(reply.status).toBe(200);
+      expect(reply.text).toBe('whole');
+      // The change came with the headers already on their way: too late to save, and said so.
+      expect(reply.setCookies).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(errors).toEqual([expect.objectContaining({ code: 'UNSUPPORTED' })]);
+    });
+
     it('records the client ip and user agent from Express', async () => {
       const store = new MemoryStore();
       const sessions = createSessions({ store, secrets: [SECRET] });
