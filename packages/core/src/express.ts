@@ -282,14 +282,11 @@ class CommitBeforeHeaders {
       }
       this.#phase = 'committing';
       this.#held.push([method, callArgs]);
-      // From the app's point of view its headers are now sent; finalhandler and friends rely on that.
-      // Once released, Node's own answer again: the property stays rather than being deleted, because
-      // deleting a property of the response would slow every later access to it.
-      Object.defineProperty(res, 'headersSent', {
-        configurable: true,
-        get: () =>
-          this.#phase === 'committing' || Reflect.get(Object.getPrototypeOf(res), 'headersSent', res),
-      });
+      // From the app's point of view its headers are now sent; finalhandler and friends rely on that. A
+      // plain value, true from now on: the release replays a header-sending call at once, and a failure
+      // sends the error reply. (An accessor, or deleting the property later, would slow every later access
+      // to the response.)
+      Object.defineProperty(res, 'headersSent', { value: true, writable: true, configurable: true });
       pending
         .then(
           () => this.#release(),
@@ -338,7 +335,7 @@ class CommitBeforeHeaders {
     const reply = this.#opened.fail(error);
     // Released while the error response is written (Node calls writeHead from end), dropped afterwards.
     this.#phase = 'released';
-    if (res.headersSent) {
+    if (Reflect.get(Object.getPrototypeOf(res), 'headersSent', res)) {
       res.destroy(error instanceof Error ? error : undefined);
       return;
     }

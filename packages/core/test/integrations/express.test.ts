@@ -354,7 +354,7 @@ for (const [name, createApp] of versions) {
       app.use((req, res, next) => {
         const { writeHead } = res;
         res.writeHead = function (this: typeof res, ...args: unknown[]) {
-          req.session.set('seenAt', 1);
+          req.session.set('flag', true);
           return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
         } as typeof res.writeHead;
         next();
