@@ -144,19 +144,28 @@ export function serializeCookie(
 }
 
 /**
- * Every value sent under exactly `name` in a `Cookie` header, in order. Only ASCII spaces and tabs are
- * trimmed: trimming other whitespace (U+00A0) would let a look-alike name shadow the real cookie.
+ * How many distinct values of the session cookie one request may have tried: a browser sends more than
+ * one only when cookies of other paths or a parent domain linger, and each costs a store read, so a
+ * header repeating one signed cookie hundreds of times must not cost hundreds of reads.
+ */
+export const MAX_COOKIE_CANDIDATES = 4;
+
+/**
+ * The distinct values sent under exactly `name` in a `Cookie` header, in order, at most
+ * {@link MAX_COOKIE_CANDIDATES}. Only ASCII spaces and tabs are trimmed: trimming other whitespace
+ * (U+00A0) would let a look-alike name shadow the real cookie.
  */
 export function readCookieValues(header: string | null | undefined, name: string): string[] {
   if (!header) return [];
   const values: string[] = [];
   for (const pair of header.split(';')) {
+    if (values.length === MAX_COOKIE_CANDIDATES) break;
     const equals = pair.indexOf('=');
     if (equals === -1) continue;
     if (trimAscii(pair.slice(0, equals)) !== name) continue;
     let value = trimAscii(pair.slice(equals + 1));
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    values.push(value);
+    if (!values.includes(value)) values.push(value);
   }
   return values;
 }

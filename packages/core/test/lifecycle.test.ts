@@ -170,6 +170,32 @@ describe('tokens and cookies', () => {
     expect((await sessions.load({ cookie: `${planted}; ${real}` })).get('mine')).toBe(true);
   });
 
+  it('reads the store at most four times for a header that repeats session cookies, whatever their number', async () => {
+    const { wrapStore, calls } = counting();
+    const sessions = createSessions({ store: wrapStore(new MemoryStore()), secrets: [SECRET] });
+    const gone = await sessions.load({});
+    gone.set('x', 1);
+    const loggedOut = cookieOf((await sessions.commit(gone)).headers) as string;
+    await gone.destroy();
+    const others = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const other = await sessions.load({});
+        other.set('x', 1);
+        const cookie = cookieOf((await sessions.commit(other)).headers) as string;
+        await other.destroy();
+        return cookie;
+      }),
+    );
+    calls.length = 0;
+    // 150 copies of one correctly signed, logged-out cookie: one read.
+    expect((await sessions.load({ cookie: Array(150).fill(loggedOut).join('; ') })).isNew).toBe(true);
+    expect(calls.filter((c) => c === 'get')).toHaveLength(1);
+    calls.length = 0;
+    // Seven distinct ones: only the first four are tried.
+    expect((await sessions.load({ cookie: [loggedOut, ...others].join('; ') })).isNew).toBe(true);
+    expect(calls.filter((c) => c === 'get')).toHaveLength(4);
+  });
+
   it('prefers a cookie whose session exists over a stale one listed first, and clears neither', async () => {
     const { sessions } = setup();
     const stale = await sessions.load({});
