@@ -1,9 +1,6 @@
-// Group "cookie": Express with the whole session sealed in the cookie; no store at all.
-import { createSessions } from '@coatcheck/core';
-import { sessionMiddleware } from '@coatcheck/core/express';
 import { getIronSession } from 'iron-session';
-import { listenExpress, newExpressApp, SECRET } from './common.mjs';
-import { coatcheckExpressRoutes, ironSessionRoutes } from './routes.mjs';
+import { coatcheckExpressApp, listenExpress, newExpressApp, SECRET } from './common.mjs';
+import { ironSessionRoutes } from './routes.mjs';
 
 export const contenders = {
   async 'iron-session'() {
@@ -17,11 +14,7 @@ export const contenders = {
     return listenExpress(app);
   },
   async 'coatcheck cookieOnly'() {
-    const app = newExpressApp();
     // The core README's cookie-only mode, without a revocation store (its minimal form).
-    const sessions = createSessions({ cookieOnly: true, secrets: [SECRET], cookie: { secure: false } });
-    app.use(sessionMiddleware(sessions));
-    coatcheckExpressRoutes(app);
-    return listenExpress(app);
+    return coatcheckExpressApp({ cookieOnly: true });
   },
 };

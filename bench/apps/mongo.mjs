@@ -1,14 +1,8 @@
-// Group "mongo": Express + a MongoDB-wire server (FerretDB here). Commands are counted by the driver's
-// command monitoring on each contender's own client.
-import { createSessions } from '@coatcheck/core';
-import { sessionMiddleware } from '@coatcheck/core/express';
 import { createMongoStore, ferretDbVersion } from '@coatcheck/store-mongo';
 import { MongoStore } from 'connect-mongo';
-import expressSession from 'express-session';
 import { MongoClient } from 'mongodb';
 import { countMongo } from '../counters.mjs';
-import { listenExpress, newExpressApp, SECRET } from './common.mjs';
-import { coatcheckExpressRoutes, expressSessionRoutes } from './routes.mjs';
+import { coatcheckExpressApp, expressSessionApp } from './common.mjs';
 
 /** store-mongo's README "one file for both": ask the server, then FerretDB v1's setup or the defaults. */
 async function onFerretDbV1(url) {
@@ -26,23 +20,14 @@ export const contenders = {
     // connect-mongo's README: a default client; FerretDB refuses TTL indexes, so sweep on an interval there.
     const client = new MongoClient(config.mongoUrl, { monitorCommands: true });
     countMongo(client, counter);
-    const app = newExpressApp();
-    app.use(
-      expressSession({
-        store: MongoStore.create({
-          client,
-          dbName: config.dbName,
-          collectionName: 'connect_mongo_sessions',
-          autoRemove: ferret ? 'interval' : 'native',
-        }),
-        secret: SECRET,
-        resave: false,
-        saveUninitialized: false,
-        cookie: { secure: false },
+    return expressSessionApp(
+      MongoStore.create({
+        client,
+        dbName: config.dbName,
+        collectionName: 'connect_mongo_sessions',
+        autoRemove: ferret ? 'interval' : 'native',
       }),
     );
-    expressSessionRoutes(app);
-    return listenExpress(app);
   },
   async 'coatcheck + store-mongo'(config, counter) {
     const ferret = await onFerretDbV1(config.mongoUrl);
@@ -55,10 +40,6 @@ export const contenders = {
       collectionName: 'coatcheck_sessions',
       expiry: ferret ? 'sweep' : 'native',
     });
-    const sessions = createSessions({ store, secrets: [SECRET], cookie: { secure: false } });
-    const app = newExpressApp();
-    app.use(sessionMiddleware(sessions));
-    coatcheckExpressRoutes(app);
-    return listenExpress(app);
+    return coatcheckExpressApp({ store });
   },
 };

@@ -154,8 +154,7 @@ class RedisStore implements RedisSessionStore {
     const now = this.now();
     const ttlMs = ttlOf(record, now);
     if (record.userId !== null && ttlMs > 0 && (await this.isSingleNode())) {
-      const created = await runScript(
-        this.client,
+      const created = await this.run(
         CREATE_INDEXED,
         [this.recordKey(id), this.userIndexKey(record.userId)],
         [String(now), String(ttlMs), String(record.absoluteExpiresAt), id, ...recordToHashFields(record)],
@@ -272,8 +271,12 @@ class RedisStore implements RedisSessionStore {
     return (await this.run(INDEX_READ, this.userIndexKey(userId), [String(this.now())])) as string[];
   }
 
-  private run(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
-    return runScript(this.client, script, key, args);
+  private run(
+    script: LuaScript,
+    keys: string | readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
+    return runScript(this.client, script, keys, args);
   }
 }
 
